@@ -1,0 +1,75 @@
+/** Turns what happened in the sandbox into the result's `ok` and `error`, with messages that say what to change. */
+import type { Limits } from './options.js';
+import type { RunError } from './result.js';
+import type { SandboxRunOutcome } from '../sandbox/process.js';
+
+type Outcome = Pick<
+  SandboxRunOutcome,
+  'started' | 'setupError' | 'exitCode' | 'signal' | 'stderr' | 'killedFor' | 'syntax' | 'usage' | 'diskFull'
+>;
+
+export function classify(outcome: Outcome, limits: Limits): RunError | null {
+  const { killedFor, usage } = outcome;
+  if (outcome.setupError !== null) return { kind: 'sandbox', message: outcome.setupError };
+  const failed = killedFor !== null || outcome.exitCode !== 0 || !outcome.started;
+  if (!failed) return null;
+  if (killedFor === 'cancelled') return { kind: 'cancelled', message: 'the run was cancelled' };
+  if (usage.oomKills > 0) {
+    return {
+      kind: 'memory',
+      message: `killed for exceeding the memory limit of ${limits.memoryMb} MiB (raise --memory / limits.memoryMb)`,
+    };
+  }
+  if (usage.pidsLimitHits > 0) {
+    return {
+      kind: 'processes',
+      message: `hit the limit of ${limits.maxProcesses} processes/threads (raise limits.maxProcesses)`,
+    };
+  }
+  if (killedFor === 'output_limit') {
+    return {
+      kind: 'output_limit',
+      message: `stopped after more than ${limits.maxOutputBytes} bytes of output; the output is truncated (raise --max-output / limits.maxOutputBytes)`,
+    };
+  }
+  if (killedFor === 'cpu') {
+    return {
+      kind: 'cpu',
+      message: `killed after using its CPU time limit of ${limits.cpuMs} ms (raise --cpu / limits.cpuMs)`,
+    };
+  }
+  if (killedFor === 'timeout') {
+    return {
+      kind: 'timeout',
+      message: `killed after its wall-clock limit of ${limits.timeoutMs} ms (raise --timeout / limits.timeoutMs)`,
+    };
+  }
+  if (outcome.syntax) {
+    const { line, column, message } = outcome.syntax;
+    const foundLine = line > 0 ? line : Number(/line (\d+)/.exec(message)?.[1] ?? 0);
+    return {
+      kind: 'syntax',
+      message,
+      ...(foundLine > 0 ? { line: foundLine } : {}),
+      ...(column > 0 ? { column } : {}),
+    };
+  }
+  if (!outcome.started) {
+    const detail = outcome.stderr.toString('utf8').trim() || `exit status ${outcome.exitCode ?? outcome.signal}`;
+    return { kind: 'sandbox', message: `the sandbox could not start the script: ${detail}` };
+  }
+  if (outcome.diskFull) {
+    return {
+      kind: 'disk',
+      message: `filled its ${limits.diskMb} MiB of disk (work dir or /tmp); raise limits.diskMb`,
+    };
+  }
+  const how = outcome.signal !== null ? `was killed by ${outcome.signal}` : `exited with code ${outcome.exitCode}`;
+  const lastLine = lastNonEmptyLine(outcome.stderr.toString('utf8'));
+  return { kind: 'runtime', message: lastLine ? `${lastLine} (the script ${how})` : `the script ${how}` };
+}
+
+function lastNonEmptyLine(text: string): string {
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  return (lines.at(-1) ?? '').trim().slice(0, 500);
+}

@@ -1,0 +1,62 @@
+/** Input files for a run: host paths are opened here (so the sandbox never sees the host path). */
+import { closeSync, fstatSync, openSync, constants } from 'node:fs';
+import { basename } from 'node:path';
+import { FileNotFoundError, InvalidOptionsError } from '../errors.js';
+import type { InputFile } from './options.js';
+
+export interface ResolvedInput {
+  name: string;
+  /** An open host fd (caller closes it via closeInputs) or the bytes themselves. */
+  data: number | string | Uint8Array;
+}
+
+const RESERVED = new Set(['out', '.', '..']);
+
+/** Validates names and opens host files read-only; on any failure nothing stays open. */
+export function resolveInputs(files: InputFile[], scriptFile: string): ResolvedInput[] {
+  const resolved: ResolvedInput[] = [];
+  try {
+    for (const file of files) {
+      const name = 'path' in file ? basename(file.path) : file.name;
+      checkName(name, scriptFile, resolved);
+      resolved.push({ name, data: 'path' in file ? openRegularFile(file.path) : file.content });
+    }
+  } catch (err) {
+    closeInputs(resolved);
+    throw err;
+  }
+  return resolved;
+}
+
+export function closeInputs(inputs: ResolvedInput[]): void {
+  for (const input of inputs) if (typeof input.data === 'number') closeSync(input.data);
+}
+
+function checkName(name: string, scriptFile: string, taken: ResolvedInput[]): void {
+  const problem =
+    name.length === 0 || name.includes('/') || name.includes('\0')
+      ? 'must be a plain file name'
+      : RESERVED.has(name) || name === scriptFile
+        ? 'is reserved in the work directory'
+        : taken.some((input) => input.name === name)
+          ? 'is given twice'
+          : null;
+  if (problem) {
+    const issue = `files: input file name "${name}" ${problem}; rename the file`;
+    throw new InvalidOptionsError(issue, [issue]);
+  }
+}
+
+function openRegularFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (cause) {
+    throw new FileNotFoundError(`cannot read input file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new FileNotFoundError(`input file ${path} is not a regular file; give a file, not a directory or device`);
+  }
+  return fd;
+}

@@ -1,0 +1,132 @@
+/**
+ * Schema-first options: each options object is one zod schema with a description on every field;
+ * TypeScript types are inferred from the schemas. Validation errors list each problem with its path.
+ */
+import { z } from 'zod';
+import { InvalidOptionsError } from '../errors.js';
+import { RuntimeSpecSchema } from '../sandbox/runtimes/spec.js';
+
+export const DEFAULT_LIMITS = {
+  timeoutMs: 10_000,
+  cpuMs: 10_000,
+  memoryMb: 256,
+  maxProcesses: 64,
+  maxOutputBytes: 1_048_576,
+  diskMb: 64,
+  maxOutFiles: 100,
+  maxOutBytes: 32 * 1_048_576,
+} as const;
+
+export const LimitsSchema = z
+  .object({
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(3_600_000)
+      .describe('Wall-clock limit for the whole run in milliseconds; the process tree is killed when it passes'),
+    cpuMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(3_600_000)
+      .describe('CPU time limit in milliseconds, summed over every process of the run'),
+    memoryMb: z
+      .number()
+      .int()
+      .min(8)
+      .max(65_536)
+      .describe('Memory limit in MiB (cgroup memory limit, swap off); files written to the work dir count too'),
+    maxProcesses: z
+      .number()
+      .int()
+      .min(2)
+      .max(4096)
+      .describe('Maximum number of processes and threads alive at once (pids cgroup)'),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_073_741_824)
+      .describe('Maximum bytes kept from each of stdout and stderr; the run is stopped when one exceeds it'),
+    diskMb: z.number().int().min(1).max(65_536).describe('Size cap in MiB of the work directory and of /tmp'),
+    maxOutFiles: z.number().int().min(0).max(100_000).describe('Maximum number of files returned from out/'),
+    maxOutBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(17_179_869_184)
+      .describe('Maximum total bytes of files returned from out/'),
+  })
+  .strict();
+export type Limits = z.infer<typeof LimitsSchema>;
+export const PartialLimitsSchema = LimitsSchema.partial();
+export type PartialLimits = z.infer<typeof PartialLimitsSchema>;
+
+export const InputFileSchema = z.union([
+  z.object({ path: z.string().min(1).describe('Host path of a file to place read-only in the work dir') }).strict(),
+  z
+    .object({
+      name: z.string().min(1).describe('Base name the file gets in the work dir'),
+      content: z.union([z.string(), z.instanceof(Uint8Array)]).describe('File content'),
+    })
+    .strict(),
+]);
+export type InputFile = z.infer<typeof InputFileSchema>;
+
+export const RunOptsSchema = z
+  .object({
+    language: z.string().min(1).describe('Runtime name or alias: python, javascript, typescript, bash, or a configured one'),
+    source: z.string().describe('The script source code'),
+    stdin: z
+      .union([z.string(), z.instanceof(Uint8Array)])
+      .optional()
+      .describe('Data given to the script on standard input (empty when absent)'),
+    files: z.array(InputFileSchema).optional().describe('Input files, placed read-only in the work dir under their base names'),
+    limits: PartialLimitsSchema.optional().describe('Per-run limits; unset ones come from the engine defaults'),
+    outDir: z
+      .string()
+      .optional()
+      .describe('Host directory to copy files the script wrote under out/ into (created if missing)'),
+    signal: z.instanceof(AbortSignal).optional().describe('Aborting it cancels the run and kills its processes'),
+  })
+  .strict();
+export type RunOpts = z.infer<typeof RunOptsSchema>;
+
+export const SandboxOptsSchema = z
+  .object({
+    bwrapPath: z.string().describe('Path of the bubblewrap binary'),
+    hostUid: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .describe('Unprivileged host uid that runs bwrap when scriptbox runs as root (null: keep the caller uid)'),
+    hostGid: z.number().int().min(1).nullable().describe('Host gid paired with hostUid'),
+  })
+  .strict();
+export type SandboxOpts = z.infer<typeof SandboxOptsSchema>;
+
+export const EngineOptsSchema = z
+  .object({
+    limits: PartialLimitsSchema.optional().describe('Default limits for every run of this engine'),
+    runtimes: z.array(RuntimeSpecSchema).optional().describe('Extra runtimes, or replacements for built-in ones by name'),
+    sandbox: SandboxOptsSchema.partial().optional().describe('Sandbox settings'),
+    unsafeNoSandbox: z
+      .boolean()
+      .optional()
+      .describe('Run scripts without any isolation. Dangerous: only for trusted code on a throwaway machine'),
+  })
+  .strict();
+export type EngineOpts = z.infer<typeof EngineOptsSchema>;
+
+/** Parses `value` with `schema`, or throws InvalidOptionsError listing every problem as `path: message`. */
+export function parseOptions<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${path}: ${issue.message}`;
+  });
+  throw new InvalidOptionsError(`invalid ${what}:\n  ${issues.join('\n  ')}`, issues);
+}

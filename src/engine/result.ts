@@ -1,0 +1,64 @@
+/** The result of one run: the same object the library returns and `scriptbox run --json` prints. */
+
+export const ERROR_KINDS = [
+  'timeout',
+  'cpu',
+  'memory',
+  'processes',
+  'output_limit',
+  'disk',
+  'syntax',
+  'rejected',
+  'runtime',
+  'sandbox',
+  'cancelled',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export interface RunError {
+  kind: ErrorKind;
+  message: string;
+  /** 1-based source line, for `syntax` errors when the parser reports one. */
+  line?: number;
+  /** 1-based column, when known. */
+  column?: number;
+}
+
+export interface OutputFileInfo {
+  /** Path relative to `out/`, always with `/` separators and never `..`. */
+  path: string;
+  bytes: number;
+}
+
+export interface RunUsage {
+  wallMs: number;
+  cpuMs: number;
+  peakMemoryBytes: number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  language: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  truncated: { stdout: boolean; stderr: boolean };
+  error: RunError | null;
+  usage: RunUsage;
+  files: OutputFileInfo[];
+  /** sha256 (hex) of the script source as given. */
+  scriptHash: string;
+}
+
+const LIMIT_KINDS: ReadonlySet<ErrorKind> = new Set(['timeout', 'cpu', 'memory', 'processes', 'output_limit', 'disk']);
+
+/** CLI exit code for a run result: 0 ok, 1 script failed, 3 limit hit, 4 rejected before running, 70 sandbox. */
+export function exitCodeForResult(result: RunResult): number {
+  if (result.ok) return 0;
+  const kind = result.error?.kind;
+  if (kind === undefined || kind === 'runtime' || kind === 'cancelled') return 1;
+  if (LIMIT_KINDS.has(kind)) return 3;
+  if (kind === 'syntax' || kind === 'rejected') return 4;
+  return 70;
+}

@@ -1,0 +1,83 @@
+/**
+ * One error root for everything scriptbox itself fails at. A failing *script* is not an error:
+ * the engine returns a result with `ok: false` (see engine/result.ts).
+ */
+export type ErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'USAGE'
+  | 'SANDBOX_UNAVAILABLE'
+  | 'UNKNOWN_RUNTIME'
+  | 'FILE_NOT_FOUND'
+  | 'ENGINE_CLOSED'
+  | 'INTERNAL';
+
+export interface ScriptboxErrorOpts {
+  data?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class ScriptboxError extends Error {
+  readonly code: ErrorCode;
+  readonly data: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, opts: ScriptboxErrorOpts = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.data = opts.data ?? {};
+  }
+}
+
+/** Options or arguments that do not validate; `issues` lists each problem with its path. */
+export class InvalidOptionsError extends ScriptboxError {
+  constructor(message: string, issues: string[], opts: ScriptboxErrorOpts = {}) {
+    super('INVALID_OPTIONS', message, { ...opts, data: { ...opts.data, issues } });
+  }
+}
+
+/** A command line that cannot be understood. */
+export class UsageError extends ScriptboxError {
+  constructor(message: string, opts: ScriptboxErrorOpts = {}) {
+    super('USAGE', message, opts);
+  }
+}
+
+/** bwrap, namespaces or cgroups are missing or broken: we refuse to run rather than run unconfined. */
+export class SandboxUnavailableError extends ScriptboxError {
+  constructor(message: string, opts: ScriptboxErrorOpts = {}) {
+    super('SANDBOX_UNAVAILABLE', message, opts);
+  }
+}
+
+export class UnknownRuntimeError extends ScriptboxError {
+  constructor(message: string, opts: ScriptboxErrorOpts = {}) {
+    super('UNKNOWN_RUNTIME', message, opts);
+  }
+}
+
+export class FileNotFoundError extends ScriptboxError {
+  constructor(message: string, opts: ScriptboxErrorOpts = {}) {
+    super('FILE_NOT_FOUND', message, opts);
+  }
+}
+
+export class EngineClosedError extends ScriptboxError {
+  constructor() {
+    super('ENGINE_CLOSED', 'this engine is closed; create a new one with createEngine()');
+  }
+}
+
+/** CLI exit codes for host-side failures, one table for every face. Script outcomes map in engine/result.ts. */
+export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
+  INVALID_OPTIONS: 2,
+  USAGE: 2,
+  UNKNOWN_RUNTIME: 2,
+  FILE_NOT_FOUND: 2,
+  SANDBOX_UNAVAILABLE: 70,
+  ENGINE_CLOSED: 70,
+  INTERNAL: 70,
+};
+
+export function exitCodeForError(err: unknown): number {
+  return err instanceof ScriptboxError ? EXIT_CODE_BY_ERROR[err.code] : 70;
+}

@@ -1,0 +1,33 @@
+/** scriptbox's public API. */
+export { createEngine, type Engine } from './engine/engine.js';
+export {
+  DEFAULT_LIMITS,
+  EngineOptsSchema,
+  LimitsSchema,
+  RunOptsSchema,
+  type EngineOpts,
+  type InputFile,
+  type Limits,
+  type PartialLimits,
+  type RunOpts,
+} from './engine/options.js';
+export {
+  ERROR_KINDS,
+  exitCodeForResult,
+  type ErrorKind,
+  type OutputFileInfo,
+  type RunError,
+  type RunResult,
+  type RunUsage,
+} from './engine/result.js';
+export {
+  EngineClosedError,
+  FileNotFoundError,
+  InvalidOptionsError,
+  SandboxUnavailableError,
+  ScriptboxError,
+  UnknownRuntimeError,
+  UsageError,
+  type ErrorCode,
+} from './errors.js';
+export { RuntimeSpecSchema, type RuntimeSpec, type RuntimeSpecInput } from './sandbox/runtimes/spec.js';

@@ -1,0 +1,111 @@
+/**
+ * Builds the bubblewrap command line for one sandbox. Pure: no I/O except looking at which
+ * top-level host paths are symlinks (merged /usr) so the sandbox mirrors them.
+ */
+import { lstatSync, readlinkSync } from 'node:fs';
+
+/** File descriptors every sandbox process is started with (index in the spawn stdio array). */
+export const FD = {
+  /** runner -> host: `ready`, then `ok` or `syntax <line> <col>\n<message>`; closed before user code runs. */
+  status: 3,
+  /** host -> bwrap: bwrap waits here after mounting and chroot, before starting the command. */
+  block: 4,
+  /** bwrap -> host: JSON lines with child-pid and exit-code. */
+  json: 5,
+  /** host -> runner: one byte once the host holds the sandbox's work dir; runners close it after. */
+  go: 6,
+  /** First fd carrying file data for --ro-bind-data. */
+  firstData: 7,
+} as const;
+
+export const SANDBOX_UID = 1000;
+export const SANDBOX_GID = 1000;
+export const WORK_DIR = '/work';
+export const RUNNER_DIR = '/.scriptbox';
+
+/**
+ * /etc entries runtimes need that hold nothing secret (missing ones are skipped): the dynamic linker's
+ * cache, Debian's alternatives symlinks (awk, editor...), and the host's time zone. Each bind costs a
+ * mount, so anything else a runtime needs goes in its `mounts`.
+ */
+const SAFE_ETC = ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime'];
+
+/** Top-level directories that are symlinks into /usr on merged-/usr systems, or real dirs elsewhere. */
+const USR_LINKED = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+export interface DataFile {
+  /** Absolute path inside the sandbox. */
+  dest: string;
+  /** Index of the fd in the spawn stdio array that carries its bytes. */
+  fd: number;
+  mode?: number;
+}
+
+export interface SandboxLayout {
+  diskBytes: number;
+  /** Host paths bound read-only at the same place (beyond /usr and the safe /etc entries). */
+  extraMounts: string[];
+  dataFiles: DataFile[];
+  env: Record<string, string>;
+  command: string[];
+}
+
+export function buildBwrapArgs(layout: SandboxLayout): string[] {
+  const args = [
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--uid',
+    String(SANDBOX_UID),
+    '--gid',
+    String(SANDBOX_GID),
+    '--hostname',
+    'scriptbox',
+    '--ro-bind',
+    '/usr',
+    '/usr',
+  ];
+  for (const dir of USR_LINKED) args.push(...mirrorTopLevel(dir));
+  for (const path of SAFE_ETC) args.push('--ro-bind-try', path, path);
+  for (const path of layout.extraMounts) args.push('--ro-bind', path, path);
+  args.push('--proc', '/proc', '--dev', '/dev');
+  args.push('--size', String(layout.diskBytes), '--tmpfs', '/dev/shm');
+  args.push('--size', String(layout.diskBytes), '--tmpfs', '/tmp');
+  args.push('--size', String(layout.diskBytes), '--perms', '0755', '--tmpfs', WORK_DIR);
+  for (const file of layout.dataFiles) {
+    args.push('--perms', (file.mode ?? 0o444).toString(8), '--ro-bind-data', String(file.fd), file.dest);
+  }
+  args.push('--dir', `${WORK_DIR}/out`);
+  args.push('--remount-ro', '/');
+  args.push('--chdir', WORK_DIR);
+  args.push('--clearenv');
+  for (const [key, value] of Object.entries(layout.env)) args.push('--setenv', key, value);
+  args.push('--block-fd', String(FD.block), '--json-status-fd', String(FD.json));
+  args.push('--', ...layout.command);
+  return args;
+}
+
+function mirrorTopLevel(dir: string): string[] {
+  try {
+    const stat = lstatSync(dir);
+    if (stat.isSymbolicLink()) return ['--symlink', readlinkSync(dir), dir];
+    if (stat.isDirectory()) return ['--ro-bind', dir, dir];
+  } catch {
+    // absent on this system: nothing to mirror
+  }
+  return [];
+}
+
+/** The sandbox's own /etc/passwd, /etc/group and /etc/hosts: one unprivileged user, loopback only. */
+export function syntheticEtc(): Record<string, string> {
+  return {
+    '/etc/passwd': `root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:${SANDBOX_UID}:${SANDBOX_GID}:sandbox:${WORK_DIR}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    '/etc/group': `root:x:0:\nsandbox:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`,
+    '/etc/hosts': '127.0.0.1 localhost scriptbox\n::1 localhost ip6-localhost\n',
+    '/etc/nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files\n',
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * cgroups for sandbox runs, v1 and v2 (each controller wherever this host mounts it).
+ * The host creates one parent per engine and one child per run, attaches the sandbox's first
+ * process before it starts the script, reads usage from it and removes it afterwards.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SandboxUnavailableError } from '../errors.js';
+
+export type CgroupVersion = 1 | 2;
+export interface CgroupLocation {
+  version: CgroupVersion;
+  /** Directory of this process's own cgroup in that hierarchy; our cgroups go below it. */
+  dir: string;
+  /** Root of the hierarchy (v2 fallback when our own cgroup cannot have children with controllers). */
+  mountPoint: string;
+}
+export interface CgroupLayout {
+  memory: CgroupLocation;
+  pids: CgroupLocation;
+  cpu: CgroupLocation;
+}
+
+interface MountInfo {
+  mountPoint: string;
+  root: string;
+  fsType: string;
+  superOptions: string[];
+}
+
+export function parseMountInfo(text: string): MountInfo[] {
+  const mounts: MountInfo[] = [];
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (left === undefined || right === undefined) continue;
+    const fields = left.split(' ');
+    const [fsType, , superOpts] = right.split(' ');
+    if (fields[3] === undefined || fields[4] === undefined || fsType === undefined) continue;
+    mounts.push({ root: fields[3], mountPoint: fields[4], fsType, superOptions: (superOpts ?? '').split(',') });
+  }
+  return mounts;
+}
+
+/** `/proc/self/cgroup` as controller -> path (v1), plus the v2 path under the key ''. */
+export function parseProcCgroup(text: string): Map<string, string> {
+  const paths = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!match) continue;
+    const [, controllers = '', path = '/'] = match;
+    if (controllers === '') paths.set('', path);
+    for (const name of controllers.split(',')) if (name) paths.set(name, path);
+  }
+  return paths;
+}
+
+/** Finds where `memory`, `pids` and cpu accounting live, or explains what is missing. */
+export function detectCgroupLayout(mountInfo: string, procCgroup: string): CgroupLayout {
+  const mounts = parseMountInfo(mountInfo);
+  const own = parseProcCgroup(procCgroup);
+  const locate = (v1Name: string, v2Name: string | null): CgroupLocation | null => {
+    const v1 = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes(v1Name));
+    const v1Path = own.get(v1Name);
+    if (v1 && v1Path !== undefined) {
+      return { version: 1, dir: join(v1.mountPoint, relativeTo(v1Path, v1.root)), mountPoint: v1.mountPoint };
+    }
+    const v2 = mounts.find((m) => m.fsType === 'cgroup2');
+    const v2Path = own.get('');
+    if (!v2 || v2Path === undefined) return null;
+    if (v2Name !== null && !readText(join(v2.mountPoint, 'cgroup.controllers')).split(/\s+/).includes(v2Name)) {
+      return null;
+    }
+    return { version: 2, dir: join(v2.mountPoint, relativeTo(v2Path, v2.root)), mountPoint: v2.mountPoint };
+  };
+  const memory = locate('memory', 'memory');
+  const pids = locate('pids', 'pids');
+  const cpu = locate('cpuacct', null);
+  const missing = [!memory && 'memory', !pids && 'pids', !cpu && 'cpu accounting'].filter(Boolean);
+  if (!memory || !pids || !cpu) {
+    throw new SandboxUnavailableError(
+      `cgroup controllers missing: ${missing.join(', ')}. scriptbox needs the memory and pids controllers ` +
+        'to enforce memory and process limits. Boot with cgroups enabled (cgroup_enable=memory), run as root, ' +
+        'or on cgroup v2 give scriptbox a delegated cgroup (systemd-run --scope -p Delegate=yes ...).',
+    );
+  }
+  return { memory, pids, cpu };
+}
+
+function relativeTo(path: string, mountRoot: string): string {
+  if (mountRoot === '/' || !path.startsWith(mountRoot)) return path;
+  return path.slice(mountRoot.length) || '/';
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function counter(text: string, key: string): number {
+  const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+export interface CgroupLimits {
+  memoryBytes: number;
+  maxProcesses: number;
+}
+
+export interface CgroupUsage {
+  cpuMs: number;
+  peakMemoryBytes: number;
+  oomKills: number;
+  pidsLimitHits: number;
+}
+
+/** The cgroups of one run: one directory per distinct hierarchy (v2 has them all in one). */
+export class RunCgroup {
+  private readonly dirs: string[];
+  private peakSeen = 0;
+
+  constructor(
+    private readonly layout: CgroupLayout,
+    private readonly paths: { memory: string; pids: string; cpu: string },
+  ) {
+    this.dirs = [...new Set([paths.memory, paths.pids, paths.cpu])];
+  }
+
+  /** Creates the directories and writes the limits. */
+  create(limits: CgroupLimits): void {
+    for (const dir of this.dirs) mkdirSync(dir);
+    const mem = this.paths.memory;
+    if (this.layout.memory.version === 1) {
+      writeFileSync(join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      if (existsSync(join(mem, 'memory.memsw.limit_in_bytes'))) {
+        writeFileSync(join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+      } else {
+        writeFileSync(join(mem, 'memory.swappiness'), '0');
+      }
+    } else {
+      writeFileSync(join(mem, 'memory.max'), String(limits.memoryBytes));
+      if (existsSync(join(mem, 'memory.swap.max'))) writeFileSync(join(mem, 'memory.swap.max'), '0');
+    }
+    writeFileSync(join(this.paths.pids, 'pids.max'), String(limits.maxProcesses));
+  }
+
+  /** Moves a process (all its threads) into every hierarchy of this run. */
+  attach(pid: number): void {
+    for (const dir of this.dirs) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  }
+
+  usage(): CgroupUsage {
+    const { memory, pids, cpu } = this.paths;
+    const v1 = this.layout.memory.version === 1;
+    const cpuMs =
+      this.layout.cpu.version === 1
+        ? Number(readText(join(cpu, 'cpuacct.usage')).trim() || 0) / 1e6
+        : counter(readText(join(cpu, 'cpu.stat')), 'usage_usec') / 1e3;
+    return {
+      cpuMs: Math.round(cpuMs),
+      peakMemoryBytes: this.peakMemoryBytes(),
+      oomKills: counter(readText(join(memory, v1 ? 'memory.oom_control' : 'memory.events')), 'oom_kill'),
+      pidsLimitHits: counter(readText(join(pids, 'pids.events')), 'max'),
+    };
+  }
+
+  /** CPU milliseconds so far; polled while the run is alive. */
+  cpuMs(): number {
+    return this.usage().cpuMs;
+  }
+
+  private peakMemoryBytes(): number {
+    const mem = this.paths.memory;
+    const file = this.layout.memory.version === 1 ? 'memory.max_usage_in_bytes' : 'memory.peak';
+    const peak = Number(readText(join(mem, file)).trim() || 0);
+    // Kernels before 5.19 have no memory.peak on v2: fall back to the highest sampled current usage.
+    const current = this.layout.memory.version === 2 ? Number(readText(join(mem, 'memory.current')).trim() || 0) : 0;
+    this.peakSeen = Math.max(this.peakSeen, peak, current);
+    return this.peakSeen;
+  }
+
+  pids(): number[] {
+    const all = new Set<number>();
+    for (const dir of this.dirs) {
+      for (const line of readText(join(dir, 'cgroup.procs')).split('\n')) if (line) all.add(Number(line));
+    }
+    return [...all];
+  }
+
+  /** SIGKILLs every process in the run's cgroups. */
+  killAll(): void {
+    for (const dir of this.dirs) {
+      if (existsSync(join(dir, 'cgroup.kill'))) {
+        try {
+          writeFileSync(join(dir, 'cgroup.kill'), '1');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+
+  /** Kills what is left, waits until the cgroups are empty and removes them. Idempotent. */
+  async destroy(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const present = this.dirs.filter((dir) => existsSync(dir));
+      if (present.length === 0) return;
+      if (this.pids().length > 0) this.killAll();
+      for (const dir of present) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // busy until the last process is reaped
+        }
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`cgroup ${present.join(', ')} still busy after ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+}
+
+/** One engine's parent cgroups; hands out a fresh child cgroup per run. */
+export class CgroupManager {
+  private readonly parents: { memory: string; pids: string; cpu: string };
+  private next = 0;
+
+  private constructor(
+    private readonly layout: CgroupLayout,
+    name: string,
+  ) {
+    this.parents = {
+      memory: join(parentBase(layout.memory), name),
+      pids: join(parentBase(layout.pids), name),
+      cpu: join(parentBase(layout.cpu), name),
+    };
+  }
+
+  static open(name: string): CgroupManager {
+    const layout = detectCgroupLayout(readText('/proc/self/mountinfo'), readText('/proc/self/cgroup'));
+    const manager = new CgroupManager(layout, name);
+    try {
+      manager.createParents();
+    } catch (cause) {
+      throw new SandboxUnavailableError(
+        `cannot create cgroups under ${manager.parents.memory} (${(cause as Error).message}). ` +
+          'Run scriptbox as root, or give it a delegated cgroup (cgroup v2: systemd-run --scope -p Delegate=yes).',
+        { cause },
+      );
+    }
+    return manager;
+  }
+
+  get version(): { memory: CgroupVersion; pids: CgroupVersion } {
+    return { memory: this.layout.memory.version, pids: this.layout.pids.version };
+  }
+
+  private createParents(): void {
+    for (const dir of new Set(Object.values(this.parents))) {
+      mkdirSync(dir, { recursive: true });
+      if (this.layout.memory.version === 2 || this.layout.pids.version === 2) {
+        enableV2Controllers(dir);
+      }
+    }
+  }
+
+  newRun(limits: CgroupLimits): RunCgroup {
+    const name = `run-${++this.next}`;
+    const run = new RunCgroup(this.layout, {
+      memory: join(this.parents.memory, name),
+      pids: join(this.parents.pids, name),
+      cpu: join(this.parents.cpu, name),
+    });
+    run.create(limits);
+    return run;
+  }
+
+  /** Removes the parents (runs must be destroyed first). Idempotent. */
+  close(): void {
+    for (const dir of new Set(Object.values(this.parents))) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // already removed, or a run is still being torn down by its owner
+      }
+    }
+  }
+}
+
+/**
+ * v1: below our own cgroup. v2: below our own cgroup when it can delegate controllers (no processes of
+ * its own), else at the hierarchy root, which is exempt from the no-internal-processes rule.
+ */
+function parentBase(loc: CgroupLocation): string {
+  if (loc.version === 1) return loc.dir;
+  const ownHasProcesses = readText(join(loc.dir, 'cgroup.procs')).trim() !== '';
+  return ownHasProcesses ? loc.mountPoint : loc.dir;
+}
+
+function enableV2Controllers(dir: string): void {
+  const parent = join(dir, '..');
+  for (const target of [parent, dir]) {
+    const available = readText(join(target, 'cgroup.controllers')).split(/\s+/);
+    const wanted = ['memory', 'pids', 'cpu'].filter((c) => available.includes(c)).map((c) => `+${c}`);
+    if (wanted.length > 0) writeFileSync(join(target, 'cgroup.subtree_control'), wanted.join(' '));
+  }
+}

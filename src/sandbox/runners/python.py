@@ -1,0 +1,74 @@
+# scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py main.py`.
+# It says `ready` on fd 3 and waits for one byte on fd 6 (the host then holds the work dir).
+# It compiles the script first (a syntax error is reported on fd 3 and nothing runs; success is `ok`),
+# closes fd 3,
+# then runs the script as __main__ with the Debian dist-packages on sys.path (skipped by -S).
+import os
+import sys
+
+STATUS_FD = 3
+GO_FD = 6
+
+
+def report_syntax_error(err):
+    line = err.lineno or 0
+    column = err.offset or 0
+    text = "%s: %s" % (type(err).__name__, err.msg if hasattr(err, "msg") else err)
+    os.write(STATUS_FD, ("syntax %d %d\n%s" % (line, column, text)).encode("utf-8", "replace"))
+
+
+def site_dirs():
+    version = "python%d.%d" % sys.version_info[:2]
+    candidates = [
+        "/usr/local/lib/%s/dist-packages" % version,
+        "/usr/lib/python3/dist-packages",
+        "/usr/lib/%s/dist-packages" % version,
+    ]
+    return [d for d in candidates if os.path.isdir(d)]
+
+
+def wait_for_host():
+    os.write(STATUS_FD, b"ready\n")
+    os.read(GO_FD, 1)
+    os.close(GO_FD)
+
+
+def main():
+    wait_for_host()
+    path = sys.argv[1]
+    with open(path, "rb") as handle:
+        source = handle.read()
+    try:
+        code = compile(source, os.path.basename(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as err:
+        if not isinstance(err, SyntaxError):
+            err = SyntaxError(str(err))
+        report_syntax_error(err)
+        os.close(STATUS_FD)
+        return 2
+    os.write(STATUS_FD, b"ok\n")
+    os.close(STATUS_FD)
+    # Output appears as it is produced, and survives a kill at a limit.
+    sys.stdout.reconfigure(line_buffering=True)
+
+    sys.argv = [os.path.basename(path)] + sys.argv[2:]
+    sys.path[0] = os.getcwd()
+    sys.path.extend(site_dirs())
+    module = type(sys)("__main__")
+    module.__file__ = path
+    module.__builtins__ = __builtins__
+    sys.modules["__main__"] = module
+    try:
+        exec(code, module.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as err:  # the script's own uncaught error: print it without our frame
+        import traceback
+
+        traceback.print_exception(type(err), err, err.__traceback__.tb_next)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

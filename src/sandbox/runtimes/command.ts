@@ -1,0 +1,56 @@
+/** How a runtime's script is started inside the sandbox: the runner program and its argv. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { RUNNER_DIR, WORK_DIR } from '../bwrap.js';
+import type { RuntimeSpec } from './spec.js';
+
+const RUNNER_FILES = { python: 'python.py', node: 'node.mjs', exec: 'exec.sh' } as const;
+const BASH = '/bin/bash';
+
+/** Host path of a runner program shipped with scriptbox. */
+export function runnerHostPath(runner: RuntimeSpec['runner']): string {
+  return fileURLToPath(new URL(`../runners/${RUNNER_FILES[runner]}`, import.meta.url));
+}
+
+/** Runner sources, read once per engine. */
+export function loadRunners(): Record<RuntimeSpec['runner'], string> {
+  return {
+    python: readFileSync(runnerHostPath('python'), 'utf8'),
+    node: readFileSync(runnerHostPath('node'), 'utf8'),
+    exec: readFileSync(runnerHostPath('exec'), 'utf8'),
+  };
+}
+
+/**
+ * argv that starts `scriptFile` (a name in the work dir) under `spec`; `runnerDir` is where the runner
+ * programs are (RUNNER_DIR inside the sandbox, the package's runners dir when unsandboxed).
+ */
+export function runtimeCommand(spec: RuntimeSpec, scriptFile: string, runnerDir = RUNNER_DIR): string[] {
+  const runner = `${runnerDir}/${RUNNER_FILES[spec.runner]}`;
+  switch (spec.runner) {
+    case 'python':
+    case 'node':
+      return [spec.interpreter, ...spec.args, runner, scriptFile];
+    case 'exec': {
+      const check = spec.syntaxCheck ? [...spec.syntaxCheck, scriptFile] : [];
+      return [BASH, runner, String(check.length), ...check, spec.interpreter, ...spec.args, scriptFile];
+    }
+  }
+}
+
+export function runnerFileName(spec: RuntimeSpec): string {
+  return RUNNER_FILES[spec.runner];
+}
+
+/** The whole environment a script sees: nothing from the host. */
+export function scriptEnv(spec: RuntimeSpec, home = WORK_DIR): Record<string, string> {
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    TMPDIR: home === WORK_DIR ? '/tmp' : home,
+    LANG: 'C.UTF-8',
+    MPLBACKEND: 'Agg',
+    MPLCONFIGDIR: home === WORK_DIR ? '/tmp/matplotlib' : `${home}/.matplotlib`,
+    ...spec.env,
+  };
+}
