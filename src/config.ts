@@ -3,7 +3,12 @@
  * per-call options > engine options > environment > built-in defaults.
  */
 import { z } from 'zod';
-import { parseOptions, type EngineOpts, type PartialLimits, type SandboxOpts } from './engine/options.js';
+import {
+  parseOptions,
+  type ParsedEngineOpts,
+  type PartialLimits,
+  type SandboxOpts,
+} from './engine/options.js';
 
 export const ENV_VARS = {
   SCRIPTBOX_BWRAP: 'Path of the bubblewrap binary (default: bwrap found on PATH)',
@@ -51,7 +56,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
 const NOBODY = 65_534;
 
 /** Sandbox settings after precedence: engine options > environment > defaults. */
-export function resolveSandboxOpts(opts: EngineOpts, env: EnvConfig): SandboxOpts {
+export function resolveSandboxOpts(opts: ParsedEngineOpts, env: EnvConfig): SandboxOpts {
   const isRoot = process.getuid?.() === 0;
   const defaults: SandboxOpts = {
     bwrapPath: 'bwrap',

@@ -55,7 +55,8 @@ export function classify(outcome: Outcome, limits: Limits): RunError | null {
     };
   }
   if (!outcome.started) {
-    const detail = outcome.stderr.toString('utf8').trim() || `exit status ${outcome.exitCode ?? outcome.signal}`;
+    const detail =
+      outcome.stderr.toString('utf8').trim() || `exit status ${outcome.exitCode ?? outcome.signal}`;
     return { kind: 'sandbox', message: `the sandbox could not start the script: ${detail}` };
   }
   if (outcome.diskFull) {
@@ -64,7 +65,8 @@ export function classify(outcome: Outcome, limits: Limits): RunError | null {
       message: `filled its ${limits.diskMb} MiB of disk (work dir or /tmp); raise limits.diskMb`,
     };
   }
-  const how = outcome.signal !== null ? `was killed by ${outcome.signal}` : `exited with code ${outcome.exitCode}`;
+  const how =
+    outcome.signal !== null ? `was killed by ${outcome.signal}` : `exited with code ${outcome.exitCode}`;
   const lastLine = lastNonEmptyLine(outcome.stderr.toString('utf8'));
   return { kind: 'runtime', message: lastLine ? `${lastLine} (the script ${how})` : `the script ${how}` };
 }

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { readEnv, resolveSandboxOpts, type EnvConfig } from '../config.js';
-import { EngineClosedError, SandboxUnavailableError } from '../errors.js';
+import { EngineClosedError, SandboxUnavailableError, ScriptboxError } from '../errors.js';
 import { buildBwrapArgs, FD, RUNNER_DIR, syntheticEtc, WORK_DIR, type DataFile } from '../sandbox/bwrap.js';
 import { CgroupManager } from '../sandbox/cgroups.js';
 import { collectOutputs } from '../sandbox/outputs.js';
@@ -26,6 +26,7 @@ import {
   RunOptsSchema,
   type EngineOpts,
   type Limits,
+  type ParsedEngineOpts,
   type RunOpts,
   type SandboxOpts,
 } from './options.js';
@@ -59,9 +60,11 @@ class SandboxEngine implements Engine {
   private cgroups: CgroupManager | null = null;
   private bwrapPath = '';
   private readonly inFlight = new Set<Promise<RunResult>>();
+  private readonly cleanups = new Set<Promise<void>>();
+  private cleanupError: Error | null = null;
   private closed = false;
 
-  constructor(opts: EngineOpts, env: EnvConfig) {
+  constructor(opts: ParsedEngineOpts, env: EnvConfig) {
     this.unsafe = opts.unsafeNoSandbox === true;
     this.sandbox = resolveSandboxOpts(opts, env);
     this.limits = { ...DEFAULT_LIMITS, ...env.limits, ...opts.limits };
@@ -103,8 +106,17 @@ class SandboxEngine implements Engine {
     const inputs = resolveInputs(opts.files ?? [], scriptFile);
     try {
       const outcome = this.unsafe
-        ? await runUnsandboxed({ runtime, code, scriptFile, inputs, stdin: opts.stdin, limits, signal: opts.signal })
+        ? await runUnsandboxed({
+            runtime,
+            code,
+            scriptFile,
+            inputs,
+            stdin: opts.stdin,
+            limits,
+            signal: opts.signal,
+          })
         : await this.runInSandbox(runtime, code, scriptFile, inputs, opts, limits);
+      this.trackCleanup(outcome.cleanup);
       try {
         return await finish(base, outcome, limits, opts.outDir);
       } finally {
@@ -142,7 +154,10 @@ class SandboxEngine implements Engine {
       env: scriptEnv(runtime),
       command: runtimeCommand(runtime, scriptFile),
     });
-    const cgroup = this.cgroups.newRun({ memoryBytes: limits.memoryMb * 1_048_576, maxProcesses: limits.maxProcesses });
+    const cgroup = this.cgroups.newRun({
+      memoryBytes: limits.memoryMb * 1_048_576,
+      maxProcesses: limits.maxProcesses,
+    });
     return runSandbox({
       file: this.bwrapPath,
       args: bwrapArgs,
@@ -156,17 +171,38 @@ class SandboxEngine implements Engine {
     });
   }
 
+  private trackCleanup(cleanup: Promise<void>): void {
+    const tracked = cleanup.catch((err: unknown) => {
+      this.cleanupError ??= err instanceof Error ? err : new Error(String(err));
+    });
+    this.cleanups.add(tracked);
+    void tracked.finally(() => this.cleanups.delete(tracked));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
+    await Promise.all([...this.cleanups]);
     this.cgroups?.close();
     this.cgroups = null;
+    if (this.cleanupError) {
+      const cause = this.cleanupError;
+      this.cleanupError = null;
+      throw new ScriptboxError('INTERNAL', `could not remove every sandbox cgroup: ${cause.message}`, {
+        cause,
+      });
+    }
   }
 }
 
 type Outcome = Pick<SandboxRunOutcome, Exclude<keyof SandboxRunOutcome, 'release'>>;
 
-async function finish(base: RunResult, outcome: Outcome, limits: Limits, outDir: string | undefined): Promise<RunResult> {
+async function finish(
+  base: RunResult,
+  outcome: Outcome,
+  limits: Limits,
+  outDir: string | undefined,
+): Promise<RunResult> {
   const error: RunError | null = classify(outcome, limits);
   const collected = outcome.workDir
     ? await collectOutputs(join(outcome.workDir, 'out'), {
@@ -184,7 +220,11 @@ async function finish(base: RunResult, outcome: Outcome, limits: Limits, outDir:
     stderr: outcome.stderr.toString('utf8'),
     truncated: outcome.truncated,
     error,
-    usage: { wallMs: outcome.usage.wallMs, cpuMs: outcome.usage.cpuMs, peakMemoryBytes: outcome.usage.peakMemoryBytes },
+    usage: {
+      wallMs: outcome.usage.wallMs,
+      cpuMs: outcome.usage.cpuMs,
+      peakMemoryBytes: outcome.usage.peakMemoryBytes,
+    },
     files: collected.files,
   };
 }
@@ -206,13 +246,20 @@ function baseResult(language: string, source: string): RunResult {
 }
 
 function withInterpreterOverride(spec: RuntimeSpec, env: EnvConfig): RuntimeSpec {
-  const override = spec.runner === 'python' ? env.interpreters.python : spec.runner === 'node' ? env.interpreters.node : undefined;
+  const override =
+    spec.runner === 'python'
+      ? env.interpreters.python
+      : spec.runner === 'node'
+        ? env.interpreters.node
+        : undefined;
   return override ? { ...spec, interpreter: override } : spec;
 }
 
 /** Absolute path of an executable, searching PATH for a bare name; fails closed with how to install it. */
 export function findExecutable(name: string): string {
-  const candidates = name.includes('/') ? [name] : (process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, name));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

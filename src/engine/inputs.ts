@@ -56,7 +56,9 @@ function openRegularFile(path: string): number {
   }
   if (!fstatSync(fd).isFile()) {
     closeSync(fd);
-    throw new FileNotFoundError(`input file ${path} is not a regular file; give a file, not a directory or device`);
+    throw new FileNotFoundError(
+      `input file ${path} is not a regular file; give a file, not a directory or device`,
+    );
   }
   return fd;
 }

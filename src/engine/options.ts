@@ -24,7 +24,9 @@ export const LimitsSchema = z
       .int()
       .min(1)
       .max(3_600_000)
-      .describe('Wall-clock limit for the whole run in milliseconds; the process tree is killed when it passes'),
+      .describe(
+        'Wall-clock limit for the whole run in milliseconds; the process tree is killed when it passes',
+      ),
     cpuMs: z
       .number()
       .int()
@@ -36,7 +38,9 @@ export const LimitsSchema = z
       .int()
       .min(8)
       .max(65_536)
-      .describe('Memory limit in MiB (cgroup memory limit, swap off); files written to the work dir count too'),
+      .describe(
+        'Memory limit in MiB (cgroup memory limit, swap off); files written to the work dir count too',
+      ),
     maxProcesses: z
       .number()
       .int()
@@ -63,12 +67,20 @@ export type Limits = z.infer<typeof LimitsSchema>;
 export const PartialLimitsSchema = LimitsSchema.partial();
 export type PartialLimits = z.infer<typeof PartialLimitsSchema>;
 
+/** Bytes from any source (Buffer included). */
+const BytesSchema = z.custom<Uint8Array>(
+  (value) => value instanceof Uint8Array,
+  'expected a string or bytes',
+);
+
 export const InputFileSchema = z.union([
-  z.object({ path: z.string().min(1).describe('Host path of a file to place read-only in the work dir') }).strict(),
+  z
+    .object({ path: z.string().min(1).describe('Host path of a file to place read-only in the work dir') })
+    .strict(),
   z
     .object({
       name: z.string().min(1).describe('Base name the file gets in the work dir'),
-      content: z.union([z.string(), z.instanceof(Uint8Array)]).describe('File content'),
+      content: z.union([z.string(), BytesSchema]).describe('File content'),
     })
     .strict(),
 ]);
@@ -76,19 +88,30 @@ export type InputFile = z.infer<typeof InputFileSchema>;
 
 export const RunOptsSchema = z
   .object({
-    language: z.string().min(1).describe('Runtime name or alias: python, javascript, typescript, bash, or a configured one'),
+    language: z
+      .string()
+      .min(1)
+      .describe('Runtime name or alias: python, javascript, typescript, bash, or a configured one'),
     source: z.string().describe('The script source code'),
     stdin: z
-      .union([z.string(), z.instanceof(Uint8Array)])
+      .union([z.string(), BytesSchema])
       .optional()
       .describe('Data given to the script on standard input (empty when absent)'),
-    files: z.array(InputFileSchema).optional().describe('Input files, placed read-only in the work dir under their base names'),
-    limits: PartialLimitsSchema.optional().describe('Per-run limits; unset ones come from the engine defaults'),
+    files: z
+      .array(InputFileSchema)
+      .optional()
+      .describe('Input files, placed read-only in the work dir under their base names'),
+    limits: PartialLimitsSchema.optional().describe(
+      'Per-run limits; unset ones come from the engine defaults',
+    ),
     outDir: z
       .string()
       .optional()
       .describe('Host directory to copy files the script wrote under out/ into (created if missing)'),
-    signal: z.instanceof(AbortSignal).optional().describe('Aborting it cancels the run and kills its processes'),
+    signal: z
+      .instanceof(AbortSignal)
+      .optional()
+      .describe('Aborting it cancels the run and kills its processes'),
   })
   .strict();
 export type RunOpts = z.infer<typeof RunOptsSchema>;
@@ -101,7 +124,9 @@ export const SandboxOptsSchema = z
       .int()
       .min(1)
       .nullable()
-      .describe('Unprivileged host uid that runs bwrap when scriptbox runs as root (null: keep the caller uid)'),
+      .describe(
+        'Unprivileged host uid that runs bwrap when scriptbox runs as root (null: keep the caller uid)',
+      ),
     hostGid: z.number().int().min(1).nullable().describe('Host gid paired with hostUid'),
   })
   .strict();
@@ -110,7 +135,10 @@ export type SandboxOpts = z.infer<typeof SandboxOptsSchema>;
 export const EngineOptsSchema = z
   .object({
     limits: PartialLimitsSchema.optional().describe('Default limits for every run of this engine'),
-    runtimes: z.array(RuntimeSpecSchema).optional().describe('Extra runtimes, or replacements for built-in ones by name'),
+    runtimes: z
+      .array(RuntimeSpecSchema)
+      .optional()
+      .describe('Extra runtimes, or replacements for built-in ones by name'),
     sandbox: SandboxOptsSchema.partial().optional().describe('Sandbox settings'),
     unsafeNoSandbox: z
       .boolean()
@@ -118,7 +146,9 @@ export const EngineOptsSchema = z
       .describe('Run scripts without any isolation. Dangerous: only for trusted code on a throwaway machine'),
   })
   .strict();
-export type EngineOpts = z.infer<typeof EngineOptsSchema>;
+/** What callers pass (runtime fields with defaults may be omitted). */
+export type EngineOpts = z.input<typeof EngineOptsSchema>;
+export type ParsedEngineOpts = z.output<typeof EngineOptsSchema>;
 
 /** Parses `value` with `schema`, or throws InvalidOptionsError listing every problem as `path: message`. */
 export function parseOptions<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {

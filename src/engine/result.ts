@@ -51,7 +51,14 @@ export interface RunResult {
   scriptHash: string;
 }
 
-const LIMIT_KINDS: ReadonlySet<ErrorKind> = new Set(['timeout', 'cpu', 'memory', 'processes', 'output_limit', 'disk']);
+const LIMIT_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'timeout',
+  'cpu',
+  'memory',
+  'processes',
+  'output_limit',
+  'disk',
+]);
 
 /** CLI exit code for a run result: 0 ok, 1 script failed, 3 limit hit, 4 rejected before running, 70 sandbox. */
 export function exitCodeForResult(result: RunResult): number {

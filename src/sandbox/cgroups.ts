@@ -36,7 +36,12 @@ export function parseMountInfo(text: string): MountInfo[] {
     const fields = left.split(' ');
     const [fsType, , superOpts] = right.split(' ');
     if (fields[3] === undefined || fields[4] === undefined || fsType === undefined) continue;
-    mounts.push({ root: fields[3], mountPoint: fields[4], fsType, superOptions: (superOpts ?? '').split(',') });
+    mounts.push({
+      root: fields[3],
+      mountPoint: fields[4],
+      fsType,
+      superOptions: (superOpts ?? '').split(','),
+    });
   }
   return mounts;
 }
@@ -67,7 +72,10 @@ export function detectCgroupLayout(mountInfo: string, procCgroup: string): Cgrou
     const v2 = mounts.find((m) => m.fsType === 'cgroup2');
     const v2Path = own.get('');
     if (!v2 || v2Path === undefined) return null;
-    if (v2Name !== null && !readText(join(v2.mountPoint, 'cgroup.controllers')).split(/\s+/).includes(v2Name)) {
+    if (
+      v2Name !== null &&
+      !readText(join(v2.mountPoint, 'cgroup.controllers')).split(/\s+/).includes(v2Name)
+    ) {
       return null;
     }
     return { version: 2, dir: join(v2.mountPoint, relativeTo(v2Path, v2.root)), mountPoint: v2.mountPoint };
@@ -86,9 +94,10 @@ export function detectCgroupLayout(mountInfo: string, procCgroup: string): Cgrou
   return { memory, pids, cpu };
 }
 
+/** Our cgroup path relative to what the mount shows (a container may see a sub-tree as its root). */
 function relativeTo(path: string, mountRoot: string): string {
-  if (mountRoot === '/' || !path.startsWith(mountRoot)) return path;
-  return path.slice(mountRoot.length) || '/';
+  const relative = mountRoot === '/' || !path.startsWith(mountRoot) ? path : path.slice(mountRoot.length);
+  return relative.replace(/^\/+|\/+$/g, '');
 }
 
 function readText(path: string): string {
@@ -176,7 +185,8 @@ export class RunCgroup {
     const file = this.layout.memory.version === 1 ? 'memory.max_usage_in_bytes' : 'memory.peak';
     const peak = Number(readText(join(mem, file)).trim() || 0);
     // Kernels before 5.19 have no memory.peak on v2: fall back to the highest sampled current usage.
-    const current = this.layout.memory.version === 2 ? Number(readText(join(mem, 'memory.current')).trim() || 0) : 0;
+    const current =
+      this.layout.memory.version === 2 ? Number(readText(join(mem, 'memory.current')).trim() || 0) : 0;
     this.peakSeen = Math.max(this.peakSeen, peak, current);
     return this.peakSeen;
   }

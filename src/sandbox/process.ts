@@ -60,6 +60,12 @@ export interface SandboxRunOutcome {
   /** Host path through which the sandbox's work dir is readable until release() is called. */
   workDir: string | null;
   release(): void;
+  /**
+   * Settles when the run's cgroups are removed. Every sandbox process is already dead when the outcome is
+   * returned (the pid namespace's init reaps them all before bwrap exits); this is only bookkeeping, kept
+   * off the critical path. Rejects if a cgroup could not be removed.
+   */
+  cleanup: Promise<void>;
 }
 
 const CPU_POLL_MS = 20;
@@ -84,7 +90,7 @@ export async function runSandbox(spec: SandboxRunSpec): Promise<SandboxRunOutcom
     state.stopTimers();
   }
   const usage = spec.cgroup?.usage() ?? { cpuMs: 0, peakMemoryBytes: 0, oomKills: 0, pidsLimitHits: 0 };
-  await spec.cgroup?.destroy();
+  const cleanup = spec.cgroup?.destroy() ?? Promise.resolve();
   const status = parseStatus(state.statusText);
   const exit = exitStatus(state, child);
   return {
@@ -101,6 +107,7 @@ export async function runSandbox(spec: SandboxRunSpec): Promise<SandboxRunOutcom
     diskFull: state.dirFds.some(isFull),
     workDir: state.dirFds[0] === undefined ? null : `/proc/self/fd/${state.dirFds[0]}`,
     release: () => state.releaseDirs(),
+    cleanup,
   };
 }
 
@@ -263,7 +270,10 @@ function signalQuietly(pid: number): void {
   }
 }
 
-function exitStatus(state: RunState, child: ChildProcess): { exitCode: number | null; signal: string | null } {
+function exitStatus(
+  state: RunState,
+  child: ChildProcess,
+): { exitCode: number | null; signal: string | null } {
   // bwrap reports a command killed by signal N as 128 + N, like a shell.
   const code = state.jsonExitCode ?? child.exitCode;
   if (code !== null && code > 128 && code < 128 + 65) {

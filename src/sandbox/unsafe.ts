@@ -26,10 +26,17 @@ export async function runUnsandboxed(spec: UnsandboxedRunSpec): Promise<SandboxR
   try {
     writeFileSync(join(dir, spec.scriptFile), spec.code);
     for (const input of spec.inputs) {
-      writeFileSync(join(dir, input.name), typeof input.data === 'number' ? readFileSync(input.data) : input.data);
+      writeFileSync(
+        join(dir, input.name),
+        typeof input.data === 'number' ? readFileSync(input.data) : input.data,
+      );
     }
     mkdirSync(join(dir, 'out'));
-    const [file, ...args] = runtimeCommand(spec.runtime, spec.scriptFile, dirname(runnerHostPath(spec.runtime.runner)));
+    const [file, ...args] = runtimeCommand(
+      spec.runtime,
+      spec.scriptFile,
+      dirname(runnerHostPath(spec.runtime.runner)),
+    );
     const outcome = await runSandbox({
       file: file ?? '',
       args,

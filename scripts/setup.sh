@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# scriptbox set-up: system packages (Debian/Ubuntu, as root or with sudo), npm dependencies, build.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(bubblewrap python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-matplotlib)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none)). Install it and run this again."
+  exit 1
+fi
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+else
+  command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "not a Debian/Ubuntu system: install these with your package manager, then run this again:"
+    say "  bubblewrap, and Python 3 at /usr/bin/python3 with pandas, numpy, scipy, scikit-learn, matplotlib"
+    exit 1
+  fi
+  if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+  elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    say "missing system packages: ${missing[*]}"
+    say "run as root, or install them yourself: apt-get install ${missing[*]}"
+    exit 1
+  fi
+  say "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+say "installing npm dependencies"
+npm ci --no-audit --no-fund --loglevel=error
+say "building"
+npm run --silent build
+say "done: try 'npx scriptbox doctor'"

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, InvalidOptionsError, UnknownRuntimeError, type Engine } from '../../src/index.js';
+
+let engine: Engine;
+let dir: string;
+beforeAll(async () => {
+  engine = await createEngine({ limits: { timeoutMs: 5_000 } });
+});
+afterAll(async () => {
+  await engine.close();
+});
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('engine.run in every built-in language', () => {
+  it.each([
+    ['python', 'import sys; print("py", sys.stdin.read().upper())'],
+    ['javascript', 'process.stdin.on("data", (d) => console.log("js", String(d).toUpperCase()))'],
+    [
+      'javascript',
+      'import { readFileSync } from "node:fs"; console.log("js", readFileSync(0, "utf8").toUpperCase())',
+    ],
+    [
+      'typescript',
+      'const input: string = require("node:fs").readFileSync(0, "utf8"); console.log("ts", (input as string).toUpperCase())',
+    ],
+    ['bash', 'read -r line; echo "sh ${line^^}"'],
+  ])('%s reads stdin and writes stdout', async (language, source) => {
+    const result = await engine.run({ language, source, stdin: 'hello' });
+    expect(result.error).toBeNull();
+    expect(result.stdout.trim()).toMatch(/^(py|js|ts|sh) HELLO$/);
+    expect(result).toMatchObject({ ok: true, exitCode: 0, signal: null, language });
+    expect(result.scriptHash).toBe(createHash('sha256').update(source).digest('hex'));
+    expect(result.usage.wallMs).toBeGreaterThan(0);
+    expect(result.usage.peakMemoryBytes).toBeGreaterThan(100_000);
+  });
+
+  it('runs TypeScript with enums and type-only syntax, ignoring type errors', async () => {
+    const source =
+      'enum Color { Red = 2, Blue }\nconst n: number = "not a number" as unknown as number;\nconsole.log(Color.Blue, n);';
+    const result = await engine.run({ language: 'ts', source });
+    expect(result.stdout).toBe('3 not a number\n');
+  });
+
+  it('reports syntax errors with line and column without running anything', async () => {
+    const py = await engine.run({ language: 'python', source: 'print("side effect")\nif True\n  pass\n' });
+    expect(py.error).toMatchObject({ kind: 'syntax', line: 2 });
+    expect(py.stdout).toBe('');
+    const js = await engine.run({ language: 'javascript', source: 'console.log(1)\nlet x = ;' });
+    expect(js.error).toMatchObject({ kind: 'syntax', line: 2, column: 9 });
+    const sh = await engine.run({ language: 'bash', source: 'echo ran > out/ran\nfor i in; do\n' });
+    expect(sh.error).toMatchObject({ kind: 'syntax' });
+    expect(sh.files).toEqual([]);
+  });
+});
+
+describe('files', () => {
+  it('places input files read-only under their base names and returns out/ files', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'scriptbox-engine-'));
+    const csv = join(dir, 'data.csv');
+    writeFileSync(csv, 'a,b\n1,2\n3,4\n');
+    const source = [
+      'import csv, os',
+      'rows = list(csv.DictReader(open("data.csv")))',
+      'open("out/sum.txt", "w").write(str(sum(int(r["b"]) for r in rows)))',
+      'os.makedirs("out/nested")',
+      'open("out/nested/notes.txt", "w").write(open("notes.txt").read())',
+      'try:',
+      '    open("data.csv", "a").write("x")',
+      'except OSError as e:',
+      '    print("read-only", e.errno)',
+    ].join('\n');
+    const outDir = join(dir, 'results');
+    const result = await engine.run({
+      language: 'python',
+      source,
+      files: [{ path: csv }, { name: 'notes.txt', content: 'kept' }],
+      outDir,
+    });
+    expect(result.error).toBeNull();
+    expect(result.stdout).toMatch(/^read-only (30|13)\n$/);
+    expect(result.files).toEqual([
+      { path: 'nested/notes.txt', bytes: 4 },
+      { path: 'sum.txt', bytes: 1 },
+    ]);
+    expect(readFileSync(join(outDir, 'sum.txt'), 'utf8')).toBe('6');
+    expect(readFileSync(join(outDir, 'nested/notes.txt'), 'utf8')).toBe('kept');
+    expect(readFileSync(csv, 'utf8')).toBe('a,b\n1,2\n3,4\n');
+  });
+
+  it('refuses bad input files before running, with a message naming the problem', async () => {
+    await expect(
+      engine.run({ language: 'python', source: '', files: [{ path: '/nonexistent/x.csv' }] }),
+    ).rejects.toThrow(/cannot read input file \/nonexistent\/x\.csv/);
+    await expect(
+      engine.run({ language: 'python', source: '', files: [{ name: 'out', content: '' }] }),
+    ).rejects.toThrow(/"out" is reserved/);
+    await expect(
+      engine.run({ language: 'python', source: '', files: [{ name: 'a/b', content: '' }] }),
+    ).rejects.toBeInstanceOf(InvalidOptionsError);
+  });
+});
+
+describe('options and lifecycle', () => {
+  it('validates options and lists every problem with its path', async () => {
+    const bad = { language: 'python', source: 1, limits: { timeoutMs: -5 } } as unknown as Parameters<
+      Engine['run']
+    >[0];
+    const err = (await engine.run(bad).catch((e: unknown) => e)) as InvalidOptionsError;
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect(err.data['issues']).toEqual([
+      expect.stringMatching(/^source: /),
+      expect.stringMatching(/^limits\.timeoutMs: /),
+    ]);
+    await expect(engine.run({ language: 'cobol', source: '' })).rejects.toBeInstanceOf(UnknownRuntimeError);
+  });
+
+  it('cancels a run through its AbortSignal', async () => {
+    const controller = new AbortController();
+    const pending = engine.run({
+      language: 'python',
+      source: 'import time\nprint("started", flush=True)\ntime.sleep(30)',
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 300);
+    const result = await pending;
+    expect(result.error?.kind).toBe('cancelled');
+    expect(result.usage.wallMs).toBeLessThan(3_000);
+  });
+
+  it('keeps concurrent runs apart: every result belongs to its own script', async () => {
+    const runs = Array.from({ length: 12 }, (_, i) =>
+      engine.run({
+        language: 'python',
+        source: `import time; time.sleep(${(12 - i) % 4} / 50); print(${i})`,
+      }),
+    );
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.stdout.trim())).toEqual(results.map((_, i) => String(i)));
+  });
+
+  it('runs a runtime added by configuration, with its syntax check', async () => {
+    const perl = await createEngine({
+      runtimes: [
+        {
+          name: 'perl',
+          extensions: ['.pl'],
+          interpreter: '/usr/bin/perl',
+          syntaxCheck: ['/usr/bin/perl', '-c'],
+        },
+      ],
+    });
+    try {
+      expect((await perl.run({ language: 'perl', source: 'print "p", 6*7, "\\n";' })).stdout).toBe('p42\n');
+      expect((await perl.run({ language: 'perl', source: 'print "x" (;' })).error?.kind).toBe('syntax');
+    } finally {
+      await perl.close();
+    }
+  });
+
+  it('leaves no cgroups behind after close, and refuses runs after it', async () => {
+    const own = readFileSync('/proc/self/cgroup', 'utf8').match(/:memory:(.*)/)?.[1] ?? '/';
+    const memoryDir = join('/sys/fs/cgroup/memory', own);
+    const mine = (): string[] =>
+      readdirSync(memoryDir).filter((name) => name.startsWith(`scriptbox-${process.pid}-`));
+    const before = mine().length;
+    const extra = await createEngine();
+    await extra.run({ language: 'bash', source: 'sleep 5 & echo started', limits: { timeoutMs: 2_000 } });
+    expect(mine().length).toBe(before + 1);
+    await extra.close();
+    expect(mine().length).toBe(before);
+    await expect(extra.run({ language: 'bash', source: 'true' })).rejects.toThrow(/closed/);
+  });
+});
+
+describe('--unsafe-no-sandbox', () => {
+  it('runs on the host in a private temporary directory with a cleared environment', async () => {
+    const unsafe = await createEngine({ unsafeNoSandbox: true });
+    try {
+      const result = await unsafe.run({
+        language: 'python',
+        source: 'import os; print(os.getcwd()); print(sorted(os.environ))',
+      });
+      const [cwd, env] = result.stdout.split('\n');
+      expect(cwd).toMatch(/scriptbox-unsafe-/);
+      expect(env).not.toContain('NODE');
+      expect(existsSync(cwd ?? '/')).toBe(false);
+    } finally {
+      await unsafe.close();
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/engine/classify.js';
+import { DEFAULT_LIMITS } from '../../src/engine/options.js';
+
+type Outcome = Parameters<typeof classify>[0];
+const clean: Outcome = {
+  started: true,
+  setupError: null,
+  exitCode: 0,
+  signal: null,
+  stderr: Buffer.from(''),
+  killedFor: null,
+  syntax: null,
+  usage: { wallMs: 5, cpuMs: 2, peakMemoryBytes: 1, oomKills: 0, pidsLimitHits: 0 },
+  diskFull: false,
+};
+const usage = (extra: Partial<Outcome['usage']>): Outcome['usage'] => ({ ...clean.usage, ...extra });
+
+describe('classify', () => {
+  it('a clean exit is no error, even if a limit was touched on the way', () => {
+    expect(classify(clean, DEFAULT_LIMITS)).toBeNull();
+    expect(classify({ ...clean, usage: usage({ pidsLimitHits: 3 }) }, DEFAULT_LIMITS)).toBeNull();
+  });
+
+  it('names the kernel-side limit as the cause before the host-side kill it led to', () => {
+    const forkBomb = { ...clean, exitCode: null, signal: 'SIGKILL', killedFor: 'timeout' as const };
+    expect(classify({ ...forkBomb, usage: usage({ pidsLimitHits: 1 }) }, DEFAULT_LIMITS)?.kind).toBe(
+      'processes',
+    );
+    expect(classify({ ...forkBomb, usage: usage({ oomKills: 1 }) }, DEFAULT_LIMITS)?.kind).toBe('memory');
+    expect(classify(forkBomb, DEFAULT_LIMITS)?.kind).toBe('timeout');
+  });
+
+  it('says which option to raise', () => {
+    const error = classify({ ...clean, exitCode: null, killedFor: 'cpu' }, { ...DEFAULT_LIMITS, cpuMs: 750 });
+    expect(error).toEqual({
+      kind: 'cpu',
+      message: 'killed after using its CPU time limit of 750 ms (raise --cpu / limits.cpuMs)',
+    });
+  });
+
+  it('cancellation wins over everything the kill caused', () => {
+    const cancelled = {
+      ...clean,
+      exitCode: null,
+      killedFor: 'cancelled' as const,
+      usage: usage({ oomKills: 1 }),
+    };
+    expect(classify(cancelled, DEFAULT_LIMITS)?.kind).toBe('cancelled');
+  });
+
+  it('reports syntax errors with the line, taking it from the message when the runner had none', () => {
+    const bash = {
+      ...clean,
+      started: false,
+      exitCode: 2,
+      syntax: { line: 0, column: 0, message: "main.sh: line 7: syntax error near `fi'" },
+    };
+    expect(classify(bash, DEFAULT_LIMITS)).toEqual({
+      kind: 'syntax',
+      message: "main.sh: line 7: syntax error near `fi'",
+      line: 7,
+    });
+  });
+
+  it('a script that never started is a sandbox error carrying bwrap’s words', () => {
+    const error = classify(
+      { ...clean, started: false, exitCode: 1, stderr: Buffer.from('bwrap: execvp /nope: No such file\n') },
+      DEFAULT_LIMITS,
+    );
+    expect(error).toEqual({
+      kind: 'sandbox',
+      message: 'the sandbox could not start the script: bwrap: execvp /nope: No such file',
+    });
+  });
+
+  it('a runtime failure quotes the last stderr line and how the script ended', () => {
+    const stderr = Buffer.from('Traceback...\n  File "main.py"\nValueError: bad\n\n');
+    expect(classify({ ...clean, exitCode: 1, stderr }, DEFAULT_LIMITS)?.message).toBe(
+      'ValueError: bad (the script exited with code 1)',
+    );
+    expect(classify({ ...clean, exitCode: null, signal: 'SIGSEGV' }, DEFAULT_LIMITS)?.message).toBe(
+      'the script was killed by SIGSEGV',
+    );
+  });
+
+  it('a failure with a full disk is a disk error', () => {
+    expect(classify({ ...clean, exitCode: 1, diskFull: true }, DEFAULT_LIMITS)?.kind).toBe('disk');
+  });
+});

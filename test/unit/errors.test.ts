@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodeForResult, type ErrorKind, type RunResult } from '../../src/engine/result.js';
+import {
+  EXIT_CODE_BY_ERROR,
+  exitCodeForError,
+  SandboxUnavailableError,
+  ScriptboxError,
+  UsageError,
+} from '../../src/errors.js';
+
+describe('exit code tables (the CLI contract)', () => {
+  it('maps host errors', () => {
+    expect(EXIT_CODE_BY_ERROR).toEqual({
+      INVALID_OPTIONS: 2,
+      USAGE: 2,
+      UNKNOWN_RUNTIME: 2,
+      FILE_NOT_FOUND: 2,
+      SANDBOX_UNAVAILABLE: 70,
+      ENGINE_CLOSED: 70,
+      INTERNAL: 70,
+    });
+    expect(exitCodeForError(new UsageError('x'))).toBe(2);
+    expect(exitCodeForError(new SandboxUnavailableError('x'))).toBe(70);
+    expect(exitCodeForError(new Error('x'))).toBe(70);
+  });
+
+  it('maps every result kind', () => {
+    const result = (kind: ErrorKind | null): RunResult =>
+      ({ ok: kind === null, error: kind === null ? null : { kind, message: '' } }) as RunResult;
+    const table = Object.fromEntries(
+      (
+        [
+          'timeout',
+          'cpu',
+          'memory',
+          'processes',
+          'output_limit',
+          'disk',
+          'syntax',
+          'rejected',
+          'runtime',
+          'sandbox',
+          'cancelled',
+        ] as const
+      ).map((kind) => [kind, exitCodeForResult(result(kind))]),
+    );
+    expect(table).toEqual({
+      timeout: 3,
+      cpu: 3,
+      memory: 3,
+      processes: 3,
+      output_limit: 3,
+      disk: 3,
+      syntax: 4,
+      rejected: 4,
+      runtime: 1,
+      sandbox: 70,
+      cancelled: 1,
+    });
+    expect(exitCodeForResult(result(null))).toBe(0);
+  });
+
+  it('errors carry a code, data and cause', () => {
+    const cause = new Error('root');
+    const err = new ScriptboxError('INTERNAL', 'boom', { data: { a: 1 }, cause });
+    expect([err.code, err.data, err.cause, err.name]).toEqual([
+      'INTERNAL',
+      { a: 1 },
+      cause,
+      'ScriptboxError',
+    ]);
+    expect(new UsageError('u').name).toBe('UsageError');
+  });
+});
