@@ -1,4 +1,5 @@
-// Copies the non-TypeScript files the build needs next to the compiled code (sandbox runners).
-import { cpSync } from 'node:fs';
+// Finishes the build: copies the sandbox runners next to the compiled code and makes the CLI executable.
+import { chmodSync, cpSync } from 'node:fs';
 
 cpSync('src/sandbox/runners', 'dist/sandbox/runners', { recursive: true });
+chmodSync('dist/faces/cli/main.js', 0o755);

@@ -71,7 +71,12 @@ export function classify(outcome: Outcome, limits: Limits): RunError | null {
   return { kind: 'runtime', message: lastLine ? `${lastLine} (the script ${how})` : `the script ${how}` };
 }
 
+/**
+ * The line that best says what went wrong: the last `SomethingError: ...` line (Python's and Node's uncaught
+ * errors; Node follows it with a stack and its version), else the last non-empty line.
+ */
 function lastNonEmptyLine(text: string): string {
   const lines = text.split('\n').filter((line) => line.trim() !== '');
-  return (lines.at(-1) ?? '').trim().slice(0, 500);
+  const errorLine = lines.findLast((line) => /^[A-Za-z_][\w.]*(Error|Exception)\b/.test(line));
+  return (errorLine ?? lines.at(-1) ?? '').trim().slice(0, 500);
 }

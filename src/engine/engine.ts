@@ -9,7 +9,7 @@ import { readEnv, resolveSandboxOpts, type EnvConfig } from '../config.js';
 import { EngineClosedError, SandboxUnavailableError, ScriptboxError } from '../errors.js';
 import { buildBwrapArgs, FD, RUNNER_DIR, syntheticEtc, WORK_DIR, type DataFile } from '../sandbox/bwrap.js';
 import { CgroupManager } from '../sandbox/cgroups.js';
-import { collectOutputs } from '../sandbox/outputs.js';
+import { collectOutputs, prepareDestDir } from '../sandbox/outputs.js';
 import { runSandbox, type SandboxRunOutcome } from '../sandbox/process.js';
 import { builtinRuntimes } from '../sandbox/runtimes/builtin.js';
 import { loadRunners, runnerFileName, runtimeCommand, scriptEnv } from '../sandbox/runtimes/command.js';
@@ -103,6 +103,7 @@ class SandboxEngine implements Engine {
       code = prepared.prepared.code;
       scriptFile = prepared.prepared.fileName;
     }
+    if (opts.outDir !== undefined) await prepareDestDir(opts.outDir);
     const inputs = resolveInputs(opts.files ?? [], scriptFile);
     try {
       const outcome = this.unsafe

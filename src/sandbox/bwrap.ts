@@ -25,10 +25,10 @@ export const RUNNER_DIR = '/.scriptbox';
 
 /**
  * /etc entries runtimes need that hold nothing secret (missing ones are skipped): the dynamic linker's
- * cache, Debian's alternatives symlinks (awk, editor...), and the host's time zone. Each bind costs a
- * mount, so anything else a runtime needs goes in its `mounts`.
+ * cache, Debian's alternatives symlinks (awk, editor...), the host's time zone, and the matplotlibrc
+ * Debian's matplotlib refuses to import without. Each bind costs a mount: keep this list short.
  */
-const SAFE_ETC = ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime'];
+const SAFE_ETC = ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime', '/etc/matplotlibrc'];
 
 /** Top-level directories that are symlinks into /usr on merged-/usr systems, or real dirs elsewhere. */
 const USR_LINKED = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];

@@ -3,7 +3,7 @@
  * The host creates one parent per engine and one child per run, attaches the sandbox's first
  * process before it starts the script, reads usage from it and removes it afterwards.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxUnavailableError } from '../errors.js';
 
@@ -161,23 +161,24 @@ export class RunCgroup {
   }
 
   usage(): CgroupUsage {
-    const { memory, pids, cpu } = this.paths;
+    const { memory, pids } = this.paths;
     const v1 = this.layout.memory.version === 1;
-    const cpuMs =
-      this.layout.cpu.version === 1
-        ? Number(readText(join(cpu, 'cpuacct.usage')).trim() || 0) / 1e6
-        : counter(readText(join(cpu, 'cpu.stat')), 'usage_usec') / 1e3;
     return {
-      cpuMs: Math.round(cpuMs),
+      cpuMs: this.cpuMs(),
       peakMemoryBytes: this.peakMemoryBytes(),
       oomKills: counter(readText(join(memory, v1 ? 'memory.oom_control' : 'memory.events')), 'oom_kill'),
       pidsLimitHits: counter(readText(join(pids, 'pids.events')), 'max'),
     };
   }
 
-  /** CPU milliseconds so far; polled while the run is alive. */
+  /** CPU milliseconds used so far by every process of the run; polled while the run is alive. */
   cpuMs(): number {
-    return this.usage().cpuMs;
+    const cpu = this.paths.cpu;
+    const ms =
+      this.layout.cpu.version === 1
+        ? Number(readText(join(cpu, 'cpuacct.usage')).trim() || 0) / 1e6
+        : counter(readText(join(cpu, 'cpu.stat')), 'usage_usec') / 1e3;
+    return Math.round(ms);
   }
 
   private peakMemoryBytes(): number {
@@ -260,6 +261,7 @@ export class CgroupManager {
   static open(name: string): CgroupManager {
     const layout = detectCgroupLayout(readText('/proc/self/mountinfo'), readText('/proc/self/cgroup'));
     const manager = new CgroupManager(layout, name);
+    for (const loc of [layout.memory, layout.pids, layout.cpu]) removeAbandoned(parentBase(loc));
     try {
       manager.createParents();
     } catch (cause) {
@@ -316,6 +318,42 @@ function parentBase(loc: CgroupLocation): string {
   if (loc.version === 1) return loc.dir;
   const ownHasProcesses = readText(join(loc.dir, 'cgroup.procs')).trim() !== '';
   return ownHasProcesses ? loc.mountPoint : loc.dir;
+}
+
+/** Removes the cgroups of scriptbox processes that died without closing their engine. */
+function removeAbandoned(base: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const owner = /^scriptbox-(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
+    if (owner === undefined || isAlive(Number(owner))) continue;
+    const parent = join(base, entry);
+    try {
+      for (const run of readdirSync(parent, { withFileTypes: true })) {
+        if (!run.isDirectory()) continue;
+        for (const pid of readText(join(parent, run.name, 'cgroup.procs')).split('\n')) {
+          if (pid) process.kill(Number(pid), 'SIGKILL');
+        }
+        rmdirSync(join(parent, run.name));
+      }
+      rmdirSync(parent);
+    } catch {
+      // still busy (processes being reaped): a later engine will try again
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function enableV2Controllers(dir: string): void {

@@ -68,7 +68,7 @@ async function openSame(p: string, flags: number, want: BigIntStats): Promise<Fi
 
 type Dest = { fh: FileHandle; abs: string };
 function destError(abs: string, err: unknown): never {
-  throw new Error(`cannot write outputs under destDir ${abs}: ${errCode(err)}`, { cause: err });
+  throw new Error(`cannot write outputs under the output directory ${abs}: ${errCode(err)}`, { cause: err });
 }
 
 /** Validates (or creates) destDir and opens it; throws for problems the host must fix. */
@@ -82,11 +82,11 @@ async function openDestRoot(abs: string): Promise<Dest> {
     .catch((err: unknown) => destError(abs, err));
   if (!st.isDirectory()) {
     const fix = st.isSymbolicLink() ? 'pass the real directory instead' : 'remove it or pick another path';
-    const msg = `destDir ${abs} is a ${kindOf(st)}, not a directory; ${fix}`;
+    const msg = `the output directory (--out-dir / outDir) ${abs} is a ${kindOf(st)}, not a directory; ${fix}`;
     throw new InvalidOptionsError(msg, [msg]);
   }
   const fh = await openSame(abs, DIR_FLAGS, st);
-  if (typeof fh === 'string') throw new Error(`destDir ${abs}: ${fh}`);
+  if (typeof fh === 'string') throw new Error(`the output directory ${abs}: ${fh}`);
   return { fh, abs };
 }
 
@@ -226,6 +226,12 @@ class Collector {
       for (const fh of opened) await fh.close();
     }
   }
+}
+
+/** Creates `destDir` if missing, or throws if it cannot receive outputs; call it before running a script. */
+export async function prepareDestDir(destDir: string): Promise<void> {
+  const dest = await openDestRoot(path.resolve(destDir));
+  await dest.fh.close();
 }
 
 /** Walks `outRoot` and returns (and, with `destDir`, copies) the regular files a script wrote. */

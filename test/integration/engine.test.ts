@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +16,8 @@ import { createEngine, InvalidOptionsError, UnknownRuntimeError, type Engine } f
 
 let engine: Engine;
 let dir: string;
+const ownMemoryCgroup = readFileSync('/proc/self/cgroup', 'utf8').match(/:memory:(.*)/)?.[1] ?? '/';
+const memoryDir = join('/sys/fs/cgroup/memory', ownMemoryCgroup);
 beforeAll(async () => {
   engine = await createEngine({ limits: { timeoutMs: 5_000 } });
 });
@@ -163,9 +174,16 @@ describe('options and lifecycle', () => {
     }
   });
 
+  it('reclaims the cgroups of a scriptbox process that died without closing its engine', async () => {
+    const deadPid = spawnSync('/bin/true').pid;
+    const abandoned = join(memoryDir, `scriptbox-${deadPid}-0badc0de`);
+    mkdirSync(join(abandoned, 'run-1'), { recursive: true });
+    const fresh = await createEngine();
+    await fresh.close();
+    expect(existsSync(abandoned)).toBe(false);
+  });
+
   it('leaves no cgroups behind after close, and refuses runs after it', async () => {
-    const own = readFileSync('/proc/self/cgroup', 'utf8').match(/:memory:(.*)/)?.[1] ?? '/';
-    const memoryDir = join('/sys/fs/cgroup/memory', own);
     const mine = (): string[] =>
       readdirSync(memoryDir).filter((name) => name.startsWith(`scriptbox-${process.pid}-`));
     const before = mine().length;

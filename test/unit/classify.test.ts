@@ -88,3 +88,14 @@ describe('classify', () => {
     expect(classify({ ...clean, exitCode: 1, diskFull: true }, DEFAULT_LIMITS)?.kind).toBe('disk');
   });
 });
+
+describe('classify runtime messages', () => {
+  it('quotes the error line of an uncaught Node error, not the stack or version after it', () => {
+    const stderr = Buffer.from(
+      '/work/main.cjs:1\nthrow new TypeError("nope")\n^\n\nTypeError: nope\n    at Object.<anonymous>\n\nNode.js v20.20.2\n',
+    );
+    expect(classify({ ...clean, exitCode: 1, stderr }, DEFAULT_LIMITS)?.message).toBe(
+      'TypeError: nope (the script exited with code 1)',
+    );
+  });
+});

@@ -1,0 +1,29 @@
+/** Small I/O helpers for the CLI: reading whole files and streams, writing without losing output. */
+import { readFileSync } from 'node:fs';
+import { FileNotFoundError } from '../../errors.js';
+
+/** Writes `text` and resolves once the stream took it (errors such as EPIPE are ignored: the reader left). */
+export function writeText(stream: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
+  if (text.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.write(text, () => resolve());
+  });
+}
+
+/** Reads a stream to its end. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Reads a host file the user named on the command line, or fails with exit code 2 naming the option. */
+export function readUserFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    const reason =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message;
+    throw new FileNotFoundError(`cannot read ${what} ${path}: ${reason}`, { cause });
+  }
+}

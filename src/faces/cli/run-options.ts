@@ -1,0 +1,106 @@
+/**
+ * `scriptbox run` options: how they appear on the command line, how they are validated (each numeric
+ * option against the engine's own limit schema, so ranges are defined once) and how the language is chosen.
+ */
+import { extname } from 'node:path';
+import { InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
+import { DEFAULT_LIMITS, LimitsSchema, type PartialLimits } from '../../engine/options.js';
+import { UsageError } from '../../errors.js';
+import type { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
+import type { RuntimeSpec } from '../../sandbox/runtimes/spec.js';
+
+type CliLimitKey = 'timeoutMs' | 'cpuMs' | 'memoryMb' | 'maxOutputBytes';
+
+interface LimitFlag {
+  flags: string;
+  key: CliLimitKey;
+  what: string;
+  unit: string;
+  env?: string;
+}
+
+export const LIMIT_FLAGS: readonly LimitFlag[] = [
+  {
+    flags: '--timeout <ms>',
+    key: 'timeoutMs',
+    what: 'wall-clock limit',
+    unit: 'ms',
+    env: 'SCRIPTBOX_TIMEOUT_MS',
+  },
+  { flags: '--cpu <ms>', key: 'cpuMs', what: 'CPU time limit', unit: 'ms' },
+  { flags: '--memory <MiB>', key: 'memoryMb', what: 'memory limit', unit: 'MiB', env: 'SCRIPTBOX_MEMORY_MB' },
+  {
+    flags: '--max-output <bytes>',
+    key: 'maxOutputBytes',
+    what: 'limit on stdout and on stderr',
+    unit: 'bytes',
+  },
+];
+
+/** Parses a whole number and checks it against the engine's schema for that limit. */
+function limitParser(key: CliLimitKey, unit: string): (value: string) => number {
+  return (value) => {
+    const text = value.trim().replaceAll('_', '');
+    if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`expected a whole number of ${unit}.`);
+    const checked = LimitsSchema.shape[key].safeParse(Number(text));
+    if (!checked.success) {
+      throw new InvalidArgumentError(checked.error.issues.map((issue) => issue.message).join('; ') + '.');
+    }
+    return checked.data;
+  };
+}
+
+/** commander Options for the limits, with the defaults taken from DEFAULT_LIMITS for --help. */
+export function limitOptions(): Option[] {
+  return LIMIT_FLAGS.map(({ flags, key, what, unit, env }) => {
+    const fallback = `${DEFAULT_LIMITS[key]}${env ? `, or ${env}` : ''}`;
+    return new Option(flags, `${what} in ${unit} (default: ${fallback})`).argParser(limitParser(key, unit));
+  });
+}
+
+/** The option values commander collected, validated (commander itself hands them out untyped). */
+export const RunCliOptsSchema = z.object({
+  lang: z.string().optional(),
+  timeout: z.number().optional(),
+  cpu: z.number().optional(),
+  memory: z.number().optional(),
+  maxOutput: z.number().optional(),
+  input: z.array(z.string()).default([]),
+  stdin: z.string().optional(),
+  outDir: z.string().optional(),
+  json: z.boolean().default(false),
+  unsafeNoSandbox: z.boolean().default(false),
+});
+export type RunCliOpts = z.infer<typeof RunCliOptsSchema>;
+
+export function limitsFrom(opts: RunCliOpts): PartialLimits {
+  const limits: PartialLimits = {};
+  if (opts.timeout !== undefined) limits.timeoutMs = opts.timeout;
+  if (opts.cpu !== undefined) limits.cpuMs = opts.cpu;
+  if (opts.memory !== undefined) limits.memoryMb = opts.memory;
+  if (opts.maxOutput !== undefined) limits.maxOutputBytes = opts.maxOutput;
+  return limits;
+}
+
+/** `python (.py), javascript (.js .mjs .cjs), ...` */
+export function describeLanguages(runtimes: RuntimeSpec[]): string {
+  return runtimes.map((spec) => `${spec.name} (${spec.extensions.join(' ')})`).join(', ');
+}
+
+/** The runtime for a run: --lang when given, else the script file's extension. */
+export function chooseRuntime(
+  registry: RuntimeRegistry,
+  file: string,
+  lang: string | undefined,
+): RuntimeSpec {
+  if (lang !== undefined) return registry.resolve(lang);
+  const extension = extname(file);
+  const found = extension === '' ? undefined : registry.forExtension(extension);
+  if (found) return found;
+  const why =
+    extension === '' ? 'it has no extension' : `its extension "${extension}" is not one scriptbox knows`;
+  throw new UsageError(
+    `cannot tell the language of ${file}: ${why}. Pass --lang with one of ${describeLanguages(registry.list())}`,
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * `scriptbox run <file | ->`: runs one script in a fresh sandbox. Without --json the script's stdout and
+ * stderr pass through unchanged and a one-line summary follows on stderr; with --json stdout carries
+ * exactly one JSON object, the RunResult. The exit code says what happened (see EXIT_CODES_HELP).
+ */
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { createEngine } from '../../engine/engine.js';
+import { exitCodeForResult, type RunResult } from '../../engine/result.js';
+import { UsageError } from '../../errors.js';
+import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
+import { readAll, readUserFile, writeText } from './io.js';
+import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema, type RunCliOpts } from './run-options.js';
+import { formatSummary } from './summary.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0   the script succeeded
+  1   the script failed (non-zero exit, uncaught error) or was cancelled
+  2   usage error (bad option, unknown language, missing file)
+  3   a limit was hit (timeout, cpu, memory, processes, output, disk)
+  4   rejected before running (syntax error, checks)
+  70  the sandbox is unavailable or scriptbox itself failed (run: scriptbox doctor)
+  130 interrupted (Ctrl-C)`;
+
+export const UNSAFE_WARNING =
+  'scriptbox: WARNING: --unsafe-no-sandbox: the script runs directly on this machine, as your user, ' +
+  'with no isolation at all: it can read and write your files, use the network and see your environment; ' +
+  'memory, CPU and process limits are not enforced. Only do this with code you trust, on a machine you can throw away.\n';
+
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+export function runCommand(setExitCode: (code: number) => void): Command {
+  const languages = builtinRuntimes()
+    .map((spec) => spec.name)
+    .join('|');
+  const command = new Command('run')
+    .description('run a script in a fresh sandbox with hard limits')
+    .argument('<file>', 'the script file, or - to read the script from stdin (then --lang is needed)')
+    .option('--lang <language>', `${languages} (default: from the file extension)`);
+  for (const option of limitOptions()) command.addOption(option);
+  return command
+    .option(
+      '--input <path>',
+      'a file placed read-only in the work directory under its base name (repeatable)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
+      '--stdin <path>',
+      'a file given to the script on standard input (- for our stdin; default: empty)',
+    )
+    .option('--out-dir <dir>', 'copy the files the script writes under out/ into this directory')
+    .option('--json', 'print the result as one JSON object on stdout instead of the script output')
+    .addOption(new Option('--unsafe-no-sandbox', 'run WITHOUT isolation (dangerous; trusted code only)'))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (file: string, raw: unknown) => {
+      setExitCode(await runScript(file, RunCliOptsSchema.parse(raw)));
+    });
+}
+
+async function runScript(file: string, opts: RunCliOpts): Promise<number> {
+  if (file === '-' && opts.lang === undefined) {
+    throw new UsageError('reading the script from stdin (-) needs --lang, e.g. --lang python');
+  }
+  if (file === '-' && opts.stdin === '-') {
+    throw new UsageError('the script and --stdin cannot both come from standard input');
+  }
+  const source = file === '-' ? (await readAll(process.stdin)).toString('utf8') : readScript(file);
+  const stdin =
+    opts.stdin === undefined
+      ? undefined
+      : opts.stdin === '-'
+        ? await readAll(process.stdin)
+        : readUserFile(opts.stdin, '--stdin file');
+  if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
+
+  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox });
+  const interrupt = new Interrupt();
+  let result: RunResult;
+  try {
+    const runtime = chooseRuntime(engine.runtimes, file, opts.lang);
+    result = await engine.run({
+      language: runtime.name,
+      source,
+      ...(stdin !== undefined ? { stdin } : {}),
+      files: opts.input.map((path) => ({ path })),
+      limits: limitsFrom(opts),
+      ...(opts.outDir !== undefined ? { outDir: resolve(opts.outDir) } : {}),
+      signal: interrupt.signal,
+    });
+  } finally {
+    interrupt.dispose();
+    await engine.close();
+  }
+  await report(result, opts.json);
+  return interrupt.exitCode ?? exitCodeForResult(result);
+}
+
+function readScript(file: string): string {
+  return readUserFile(file, 'script file').toString('utf8');
+}
+
+async function report(result: RunResult, json: boolean): Promise<void> {
+  if (json) {
+    await writeText(process.stdout, `${JSON.stringify(result)}\n`);
+    return;
+  }
+  await writeText(process.stdout, result.stdout);
+  await writeText(process.stderr, result.stderr);
+  // Start the summary on its own line: after the script's stderr, or after its stdout on a shared terminal.
+  const last =
+    result.stderr !== '' ? result.stderr : process.stdout.isTTY && process.stderr.isTTY ? result.stdout : '';
+  const newline = last === '' || last.endsWith('\n') ? '' : '\n';
+  await writeText(process.stderr, `${newline}scriptbox: ${formatSummary(result)}\n`);
+}
+
+/** Ctrl-C (or SIGTERM) cancels the run through an AbortSignal; a second one exits at once. */
+class Interrupt {
+  private readonly controller = new AbortController();
+  exitCode: number | null = null;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const code = SIGNAL_EXIT[signal] ?? 130;
+    if (this.exitCode !== null) process.exit(code);
+    this.exitCode = code;
+    this.controller.abort();
+  };
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}

@@ -1,0 +1,42 @@
+/** The one-line, human summary of a run printed on stderr after the script's own output. */
+import type { RunResult } from '../../engine/result.js';
+
+/** 1234567 -> "1.2 MiB"; small values in KiB so they do not read as zero. */
+export function formatBytes(bytes: number): string {
+  if (bytes === 0) return 'n/a';
+  if (bytes < 1_048_576) return `${(bytes / 1024).toFixed(bytes < 10_240 ? 1 : 0)} KiB`;
+  return `${(bytes / 1_048_576).toFixed(1)} MiB`;
+}
+
+/** What went wrong, on one line, with the source line for syntax errors when the message lacks it. */
+export function describeError(result: RunResult): string {
+  const error = result.error;
+  if (error === null) return '';
+  const firstLine = error.message.split('\n')[0] ?? '';
+  const where = error.line !== undefined && !/\bline \d/.test(firstLine) ? ` (line ${error.line})` : '';
+  return `${firstLine}${where}`;
+}
+
+/**
+ * `ok · python · 23 ms · cpu 12 ms · mem 9.8 MiB`, or for a failure
+ * `timeout · killed after its wall-clock limit of 1000 ms (...) · python · 1004 ms · cpu 998 ms · mem 3.1 MiB`.
+ */
+export function formatSummary(result: RunResult): string {
+  const parts: string[] = [];
+  if (result.error === null) parts.push(result.ok ? 'ok' : 'failed');
+  else parts.push(result.error.kind, describeError(result));
+  parts.push(
+    result.language,
+    `${result.usage.wallMs} ms`,
+    `cpu ${result.usage.cpuMs} ms`,
+    `mem ${formatBytes(result.usage.peakMemoryBytes)}`,
+  );
+  if (result.files.length > 0) {
+    parts.push(`${result.files.length} file${result.files.length === 1 ? '' : 's'} from out/`);
+  }
+  const truncated = [result.truncated.stdout && 'stdout', result.truncated.stderr && 'stderr'].filter(
+    Boolean,
+  );
+  if (truncated.length > 0) parts.push(`${truncated.join(' and ')} truncated`);
+  return parts.join(' · ');
+}
