@@ -45,7 +45,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 say "installing npm dependencies"
-npm ci --no-audit --no-fund --loglevel=error
+# npm install, not npm ci: it honours package-lock.json, and npm ci rejects this npm's own lock files
+# (platform-optional packages are left out of them; see npm/cli#4828).
+npm install --no-audit --no-fund --loglevel=error
 say "building"
 npm run --silent build
 say "done: try 'npx scriptbox doctor'"

@@ -74,6 +74,8 @@ export function buildBwrapArgs(layout: SandboxLayout): string[] {
   for (const path of layout.extraMounts) args.push('--ro-bind', path, path);
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(layout.diskBytes), '--tmpfs', '/dev/shm');
+  // bwrap's /dev is a tmpfs without a size cap: device nodes stay usable, new files are refused.
+  args.push('--remount-ro', '/dev');
   args.push('--size', String(layout.diskBytes), '--tmpfs', '/tmp');
   args.push('--size', String(layout.diskBytes), '--perms', '0755', '--tmpfs', WORK_DIR);
   for (const file of layout.dataFiles) {

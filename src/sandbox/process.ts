@@ -14,6 +14,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Limits } from '../engine/options.js';
 import { FD, WORK_DIR } from './bwrap.js';
+import { sealStdio, type StdioEntry } from './fds.js';
 import type { CgroupUsage, RunCgroup } from './cgroups.js';
 
 export type KillReason = 'timeout' | 'cpu' | 'output_limit' | 'cancelled';
@@ -72,8 +73,9 @@ const CPU_POLL_MS = 20;
 
 export async function runSandbox(spec: SandboxRunSpec): Promise<SandboxRunOutcome> {
   const started = performance.now();
-  const stdio: Array<'pipe' | number> = ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'];
-  for (const item of spec.data) stdio.push(typeof item === 'number' ? item : 'pipe');
+  const wanted: StdioEntry[] = ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'];
+  for (const item of spec.data) wanted.push(typeof item === 'number' ? item : 'pipe');
+  const { stdio, done } = sealStdio(wanted);
   const child = spawn(spec.file, spec.args, {
     stdio,
     env: spec.env ?? {},
@@ -82,6 +84,7 @@ export async function runSandbox(spec: SandboxRunSpec): Promise<SandboxRunOutcom
     ...(spec.hostGid !== null ? { gid: spec.hostGid } : {}),
   });
 
+  done();
   const state = new RunState(child, spec);
   feedPipes(child, spec);
   try {
@@ -327,7 +330,20 @@ class CappedBuffer {
     return true;
   }
 
+  /** The kept bytes; when truncated, without a trailing partial UTF-8 character. */
   buffer(): Buffer {
-    return Buffer.concat(this.chunks);
+    const all = Buffer.concat(this.chunks);
+    return this.truncated ? all.subarray(0, utf8Boundary(all)) : all;
   }
+}
+
+/** Length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence. */
+export function utf8Boundary(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(4, bytes.length); back++) {
+    const byte = bytes[bytes.length - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
 }

@@ -48,6 +48,8 @@ def main():
         return 2
     os.write(STATUS_FD, b"ok\n")
     os.close(STATUS_FD)
+    # Nothing but stdin, stdout and stderr reaches the script.
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     # Output appears as it is produced, and survives a kill at a limit.
     sys.stdout.reconfigure(line_buffering=True)
 
