@@ -1,15 +1,23 @@
 /**
- * `npm run bench`: figures as JSON on stdout, each against a baseline measured side by side in the same run.
- *   trivial Python: scriptbox engine (what `scriptbox run` uses) vs bare `/usr/bin/python3 -c pass`
- *   and vs bare bubblewrap running the same, so the sandbox's own cost is visible.
+ * `npm run bench`: figures as JSON on stdout, each against baselines measured side by side in the same
+ * rounds (each round runs every case once, in turn).
+ *   coldTrivialPython: the CLI's path (a sandbox started for the run) vs bare `/usr/bin/python3 -c pass`
+ *     and bare bubblewrap running the same, so the sandbox's own cost is visible.
+ *   warmTrivialPython: a one-shot run served by the engine's warm pool (refilled, untimed, before each
+ *     round) vs the same baselines.
  */
 import { spawn } from 'node:child_process';
 import { cpus, release } from 'node:os';
-import { createEngine } from '../src/index.js';
-import { interleave } from './stats.js';
+import { createEngine, type Engine } from '../src/index.js';
+import { interleave, type Summary } from './stats.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 60);
 const PYTHON = '/usr/bin/python3';
+const BARE_BWRAP = [
+  ...['--unshare-all', '--die-with-parent', '--ro-bind', '/usr', '/usr'],
+  ...['--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/bin', '/bin'],
+  ...['--proc', '/proc', '--dev', '/dev', PYTHON, '-c', 'pass'],
+];
 
 function spawnAndWait(file: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -19,46 +27,38 @@ function spawnAndWait(file: string, args: string[]): Promise<void> {
   });
 }
 
-const BARE_BWRAP = [
-  '--unshare-all',
-  '--die-with-parent',
-  '--ro-bind',
-  '/usr',
-  '/usr',
-  '--symlink',
-  'usr/lib',
-  '/lib',
-  '--symlink',
-  'usr/lib64',
-  '/lib64',
-  '--symlink',
-  'usr/bin',
-  '/bin',
-  '--proc',
-  '/proc',
-  '--dev',
-  '/dev',
-  PYTHON,
-  '-c',
-  'pass',
-];
+async function trivialRun(engine: Engine): Promise<void> {
+  const result = await engine.run({ language: 'python', source: 'pass' });
+  if (!result.ok) throw new Error(`scriptbox run failed: ${JSON.stringify(result.error)}`);
+}
+
+const baselines = {
+  barePython: () => spawnAndWait(PYTHON, ['-c', 'pass']),
+  bareBwrapPython: () => spawnAndWait('bwrap', BARE_BWRAP),
+};
+
+function compare(results: Record<string, Summary>, candidate: string): Record<string, unknown> {
+  const ours = results[candidate];
+  const { barePython, bareBwrapPython } = results;
+  if (!ours || !barePython || !bareBwrapPython) throw new Error('missing samples');
+  return {
+    ...results,
+    ratioVsBarePythonP50: round(ours.p50Ms / barePython.p50Ms),
+    overheadVsBareBwrapP50Ms: round(ours.p50Ms - bareBwrapPython.p50Ms),
+  };
+}
 
 async function main(): Promise<void> {
-  const engine = await createEngine();
+  const cold = await createEngine({ warmSandboxes: 0 });
+  const warm = await createEngine({ warmSandboxes: 1 });
   try {
-    const trivial = await interleave(
-      {
-        barePython: () => spawnAndWait(PYTHON, ['-c', 'pass']),
-        bareBwrapPython: () => spawnAndWait('bwrap', BARE_BWRAP),
-        scriptboxPython: async () => {
-          const result = await engine.run({ language: 'python', source: 'pass' });
-          if (!result.ok) throw new Error(`scriptbox run failed: ${JSON.stringify(result.error)}`);
-        },
-      },
+    const coldResults = await interleave({ ...baselines, scriptboxCold: () => trivialRun(cold) }, ROUNDS);
+    const warmResults = await interleave(
+      { ...baselines, scriptboxWarm: () => trivialRun(warm) },
       ROUNDS,
+      5,
+      () => warm.warm('python'),
     );
-    const { barePython, bareBwrapPython, scriptboxPython } = trivial;
-    if (!barePython || !bareBwrapPython || !scriptboxPython) throw new Error('missing samples');
     const report = {
       machine: {
         cpus: cpus().length,
@@ -66,15 +66,12 @@ async function main(): Promise<void> {
         kernel: release(),
         node: process.version,
       },
-      trivialPythonRun: {
-        ...trivial,
-        ratioVsBarePythonP50: round(scriptboxPython.p50Ms / barePython.p50Ms),
-        overheadVsBareBwrapP50Ms: round(scriptboxPython.p50Ms - bareBwrapPython.p50Ms),
-      },
+      coldTrivialPython: compare(coldResults, 'scriptboxCold'),
+      warmTrivialPython: compare(warmResults, 'scriptboxWarm'),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    await engine.close();
+    await Promise.all([cold.close(), warm.close()]);
   }
 }
 

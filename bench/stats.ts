@@ -22,14 +22,19 @@ export function summarize(name: string, samples: number[]): Summary {
   };
 }
 
-/** Runs each case once per round, in turn, `rounds` times after `warmup` rounds; returns one summary per case. */
+/**
+ * Runs each case once per round, in turn, `rounds` times after `warmup` rounds; `beforeRound` (untimed)
+ * prepares each round. Returns one summary per case.
+ */
 export async function interleave(
   cases: Record<string, () => Promise<unknown>>,
   rounds: number,
   warmup = 5,
+  beforeRound: () => Promise<unknown> = () => Promise.resolve(),
 ): Promise<Record<string, Summary>> {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
   for (let round = 0; round < warmup + rounds; round++) {
+    await beforeRound();
     for (const [name, run] of Object.entries(cases)) {
       const started = performance.now();
       await run();

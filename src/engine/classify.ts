@@ -1,7 +1,7 @@
 /** Turns what happened in the sandbox into the result's `ok` and `error`, with messages that say what to change. */
 import type { Limits } from './options.js';
 import type { RunError } from './result.js';
-import type { SandboxRunOutcome } from '../sandbox/process.js';
+import type { SandboxRunOutcome } from '../sandbox/outcome.js';
 
 type Outcome = Pick<
   SandboxRunOutcome,

@@ -7,20 +7,21 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { readEnv, resolveSandboxOpts, type EnvConfig } from '../config.js';
 import { EngineClosedError, SandboxUnavailableError, ScriptboxError } from '../errors.js';
-import { buildBwrapArgs, FD, RUNNER_DIR, syntheticEtc, WORK_DIR, type DataFile } from '../sandbox/bwrap.js';
 import { CgroupManager } from '../sandbox/cgroups.js';
+import type { SandboxRunOutcome } from '../sandbox/outcome.js';
 import { collectOutputs, prepareDestDir } from '../sandbox/outputs.js';
-import { runSandbox, type SandboxRunOutcome } from '../sandbox/process.js';
 import { builtinRuntimes } from '../sandbox/runtimes/builtin.js';
-import { loadRunners, runnerFileName, runtimeCommand, scriptEnv } from '../sandbox/runtimes/command.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import { RuntimeRegistry } from '../sandbox/runtimes/registry.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
-import { runUnsandboxed } from '../sandbox/unsafe.js';
+import { SandboxStartError, type Sandbox } from '../sandbox/sandbox.js';
+import { startUnsandboxed } from '../sandbox/unsafe.js';
 import { classify } from './classify.js';
 import { closeInputs, resolveInputs, type ResolvedInput } from './inputs.js';
+import { SandboxLauncher, START_TIMEOUT_MS } from './launcher.js';
 import {
   DEFAULT_LIMITS,
+  DEFAULT_WARM_SANDBOXES,
   EngineOptsSchema,
   parseOptions,
   RunOptsSchema,
@@ -30,23 +31,25 @@ import {
   type RunOpts,
   type SandboxOpts,
 } from './options.js';
+import { WarmPool } from './pool.js';
 import type { RunError, RunResult } from './result.js';
 
 export interface Engine {
-  /** Runs one script in a fresh sandbox. */
+  /** Runs one script in a fresh single-use sandbox. */
   run(opts: RunOpts): Promise<RunResult>;
+  /** Resolves once the warm sandboxes for `language` are started and waiting (a no-op without a pool). */
+  warm(language: string): Promise<void>;
   readonly runtimes: RuntimeRegistry;
   /** True when this engine runs scripts without isolation (`unsafeNoSandbox`). */
   readonly unsafe: boolean;
-  /** Waits for runs in flight, then removes the engine's cgroups. Idempotent. */
+  /** Waits for runs in flight, destroys warm sandboxes and removes the engine's cgroups. Idempotent. */
   close(): Promise<void>;
 }
 
 /** Creates an engine; refuses (SandboxUnavailableError) when bwrap or cgroups are missing. */
 export async function createEngine(opts: EngineOpts = {}): Promise<Engine> {
   const parsed = parseOptions(EngineOptsSchema, opts, 'engine options');
-  const env = readEnv();
-  const engine = new SandboxEngine(parsed, env);
+  const engine = new SandboxEngine(parsed, readEnv());
   await engine.init();
   return engine;
 }
@@ -54,11 +57,12 @@ export async function createEngine(opts: EngineOpts = {}): Promise<Engine> {
 class SandboxEngine implements Engine {
   readonly runtimes: RuntimeRegistry;
   readonly unsafe: boolean;
-  private readonly sandbox: SandboxOpts;
+  private readonly sandboxOpts: SandboxOpts;
   private readonly limits: Limits;
-  private readonly runners = loadRunners();
+  private readonly poolSize: number;
   private cgroups: CgroupManager | null = null;
-  private bwrapPath = '';
+  private launcher: SandboxLauncher | null = null;
+  private pool: WarmPool | null = null;
   private readonly inFlight = new Set<Promise<RunResult>>();
   private readonly cleanups = new Set<Promise<void>>();
   private cleanupError: Error | null = null;
@@ -66,16 +70,22 @@ class SandboxEngine implements Engine {
 
   constructor(opts: ParsedEngineOpts, env: EnvConfig) {
     this.unsafe = opts.unsafeNoSandbox === true;
-    this.sandbox = resolveSandboxOpts(opts, env);
+    this.sandboxOpts = resolveSandboxOpts(opts, env);
     this.limits = { ...DEFAULT_LIMITS, ...env.limits, ...opts.limits };
+    this.poolSize = opts.warmSandboxes ?? DEFAULT_WARM_SANDBOXES;
     const builtins = builtinRuntimes().map((spec) => withInterpreterOverride(spec, env));
     this.runtimes = new RuntimeRegistry([...builtins, ...(opts.runtimes ?? [])]);
   }
 
   async init(): Promise<void> {
     if (this.unsafe) return;
-    this.bwrapPath = findExecutable(this.sandbox.bwrapPath);
+    const bwrapPath = findExecutable(this.sandboxOpts.bwrapPath);
     this.cgroups = CgroupManager.open(`scriptbox-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const launcher = new SandboxLauncher(bwrapPath, this.sandboxOpts, this.cgroups);
+    this.launcher = launcher;
+    this.pool = new WarmPool(this.poolSize, (name) =>
+      launcher.start(this.runtimes.resolve(name), this.limits),
+    );
     await Promise.resolve();
   }
 
@@ -89,6 +99,11 @@ class SandboxEngine implements Engine {
     } finally {
       this.inFlight.delete(promise);
     }
+  }
+
+  async warm(language: string): Promise<void> {
+    if (this.closed) throw new EngineClosedError();
+    await this.pool?.fill(this.runtimes.resolve(language).name);
   }
 
   private async runParsed(opts: RunOpts): Promise<RunResult> {
@@ -105,71 +120,39 @@ class SandboxEngine implements Engine {
     }
     if (opts.outDir !== undefined) await prepareDestDir(opts.outDir);
     const inputs = resolveInputs(opts.files ?? [], scriptFile);
+    let sandbox: Sandbox;
     try {
-      const outcome = this.unsafe
-        ? await runUnsandboxed({
-            runtime,
-            code,
-            scriptFile,
-            inputs,
-            stdin: opts.stdin,
-            limits,
-            signal: opts.signal,
-          })
-        : await this.runInSandbox(runtime, code, scriptFile, inputs, opts, limits);
-      this.trackCleanup(outcome.cleanup);
-      try {
-        return await finish(base, outcome, limits, opts.outDir);
-      } finally {
-        outcome.release();
-      }
+      sandbox = await this.acquire(runtime, limits, inputs);
+    } catch (err) {
+      if (err instanceof SandboxStartError)
+        return { ...base, error: { kind: 'sandbox', message: err.message } };
+      throw err;
     } finally {
       closeInputs(inputs);
     }
+    try {
+      const outcome = await sandbox.run({ scriptFile, code, stdin: opts.stdin, limits, signal: opts.signal });
+      return await finish(base, outcome, limits, sandbox.workDir, opts.outDir);
+    } finally {
+      this.trackCleanup(sandbox.destroy());
+      if (this.fitsPool(inputs, limits)) this.pool?.refill(runtime.name);
+    }
   }
 
-  private async runInSandbox(
-    runtime: RuntimeSpec,
-    code: string,
-    scriptFile: string,
-    inputs: ResolvedInput[],
-    opts: RunOpts,
-    limits: Limits,
-  ): Promise<SandboxRunOutcome> {
-    if (!this.cgroups) throw new EngineClosedError();
-    const data: Array<string | Uint8Array | number> = [];
-    const dataFiles: DataFile[] = [];
-    const addData = (dest: string, content: string | Uint8Array | number): void => {
-      dataFiles.push({ dest, fd: FD.firstData + data.length });
-      data.push(content);
-    };
-    addData(`${RUNNER_DIR}/${runnerFileName(runtime)}`, this.runners[runtime.runner]);
-    addData(`${WORK_DIR}/${scriptFile}`, code);
-    for (const input of inputs) addData(`${WORK_DIR}/${input.name}`, input.data);
-    for (const [path, content] of Object.entries(syntheticEtc())) addData(path, content);
-    const diskBytes = limits.diskMb * 1_048_576;
-    const bwrapArgs = buildBwrapArgs({
-      diskBytes,
-      extraMounts: runtime.mounts,
-      dataFiles,
-      env: scriptEnv(runtime),
-      command: runtimeCommand(runtime, scriptFile),
-    });
-    const cgroup = this.cgroups.newRun({
-      memoryBytes: limits.memoryMb * 1_048_576,
-      maxProcesses: limits.maxProcesses,
-    });
-    return runSandbox({
-      file: this.bwrapPath,
-      args: bwrapArgs,
-      data,
-      stdin: opts.stdin,
-      limits,
-      cgroup,
-      hostUid: this.sandbox.hostUid,
-      hostGid: this.sandbox.hostGid,
-      signal: opts.signal,
-    });
+  /**
+   * A started sandbox for this run: a warm one when the run fits the pool's (no input files, the default
+   * disk size), else a fresh one carrying the input files.
+   */
+  private async acquire(runtime: RuntimeSpec, limits: Limits, inputs: ResolvedInput[]): Promise<Sandbox> {
+    if (this.unsafe) return startUnsandboxed(runtime, inputs, START_TIMEOUT_MS);
+    if (!this.launcher || !this.pool) throw new EngineClosedError();
+    const warm = this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;
+    return warm ?? this.launcher.start(runtime, limits, inputs);
+  }
+
+  /** Warm sandboxes carry no input files and have the engine's default disk size. */
+  private fitsPool(inputs: ResolvedInput[], limits: Limits): boolean {
+    return inputs.length === 0 && limits.diskMb === this.limits.diskMb;
   }
 
   private trackCleanup(cleanup: Promise<void>): void {
@@ -183,6 +166,9 @@ class SandboxEngine implements Engine {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
+    await this.pool?.close();
+    this.pool = null;
+    this.launcher = null;
     await Promise.all([...this.cleanups]);
     this.cgroups?.close();
     this.cgroups = null;
@@ -196,22 +182,19 @@ class SandboxEngine implements Engine {
   }
 }
 
-type Outcome = Pick<SandboxRunOutcome, Exclude<keyof SandboxRunOutcome, 'release'>>;
-
 async function finish(
   base: RunResult,
-  outcome: Outcome,
+  outcome: SandboxRunOutcome,
   limits: Limits,
+  workDir: string,
   outDir: string | undefined,
 ): Promise<RunResult> {
   const error: RunError | null = classify(outcome, limits);
-  const collected = outcome.workDir
-    ? await collectOutputs(join(outcome.workDir, 'out'), {
-        maxFiles: limits.maxOutFiles,
-        maxBytes: limits.maxOutBytes,
-        ...(outDir !== undefined ? { destDir: outDir } : {}),
-      })
-    : { files: [] };
+  const collected = await collectOutputs(join(workDir, 'out'), {
+    maxFiles: limits.maxOutFiles,
+    maxBytes: limits.maxOutBytes,
+    ...(outDir !== undefined ? { destDir: outDir } : {}),
+  });
   return {
     ...base,
     ok: error === null,

@@ -17,6 +17,9 @@ export const DEFAULT_LIMITS = {
   maxOutBytes: 32 * 1_048_576,
 } as const;
 
+/** Warm sandboxes kept ready per runtime for one-shot runs. */
+export const DEFAULT_WARM_SANDBOXES = 1;
+
 export const LimitsSchema = z
   .object({
     timeoutMs: z
@@ -140,6 +143,15 @@ export const EngineOptsSchema = z
       .optional()
       .describe('Extra runtimes, or replacements for built-in ones by name'),
     sandbox: SandboxOptsSchema.partial().optional().describe('Sandbox settings'),
+    warmSandboxes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .optional()
+      .describe(
+        'Sandboxes kept started and waiting per runtime, so one-shot runs skip start-up (default 1; 0 for a single run)',
+      ),
     unsafeNoSandbox: z
       .boolean()
       .optional()

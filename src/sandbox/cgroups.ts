@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { SandboxUnavailableError } from '../errors.js';
 
 export type CgroupVersion = 1 | 2;
@@ -125,10 +126,15 @@ export interface CgroupUsage {
   pidsLimitHits: number;
 }
 
-/** The cgroups of one run: one directory per distinct hierarchy (v2 has them all in one). */
-export class RunCgroup {
+/**
+ * The cgroups of one sandbox: one directory per distinct hierarchy (v2 has them all in one). Limits can
+ * be (re)set when a job starts; usage is measured from startAccounting(), so a runner's own start-up is
+ * not billed to the script.
+ */
+export class SandboxCgroup {
   private readonly dirs: string[];
   private peakSeen = 0;
+  private baseline = { cpuMs: 0, oomKills: 0, pidsLimitHits: 0 };
 
   constructor(
     private readonly layout: CgroupLayout,
@@ -137,17 +143,28 @@ export class RunCgroup {
     this.dirs = [...new Set([paths.memory, paths.pids, paths.cpu])];
   }
 
-  /** Creates the directories and writes the limits. */
-  create(limits: CgroupLimits): void {
-    for (const dir of this.dirs) mkdirSync(dir);
+  /**
+   * Creates the directories with their limits. Asynchronous, like every mkdir/rmdir here: the kernel
+   * holds cgroup_mutex through another sandbox's migration (an RCU grace period), and the host's event
+   * loop must not wait on it.
+   */
+  async create(limits: CgroupLimits): Promise<void> {
+    for (const dir of this.dirs) await mkdir(dir);
+    this.setLimits(limits);
+  }
+
+  setLimits(limits: CgroupLimits): void {
     const mem = this.paths.memory;
     if (this.layout.memory.version === 1) {
-      writeFileSync(join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-      if (existsSync(join(mem, 'memory.memsw.limit_in_bytes'))) {
-        writeFileSync(join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
-      } else {
-        writeFileSync(join(mem, 'memory.swappiness'), '0');
-      }
+      // memsw must stay >= the memory limit: lower it in the order that keeps that true.
+      const memsw = join(mem, 'memory.memsw.limit_in_bytes');
+      const limit = join(mem, 'memory.limit_in_bytes');
+      const withSwapFile = existsSync(memsw);
+      const current = Number(readText(limit).trim() || 0);
+      const order = limits.memoryBytes < current ? [limit, memsw] : [memsw, limit];
+      for (const file of order)
+        if (file === limit || withSwapFile) writeFileSync(file, String(limits.memoryBytes));
+      if (!withSwapFile) writeFileSync(join(mem, 'memory.swappiness'), '0');
     } else {
       writeFileSync(join(mem, 'memory.max'), String(limits.memoryBytes));
       if (existsSync(join(mem, 'memory.swap.max'))) writeFileSync(join(mem, 'memory.swap.max'), '0');
@@ -155,30 +172,55 @@ export class RunCgroup {
     writeFileSync(join(this.paths.pids, 'pids.max'), String(limits.maxProcesses));
   }
 
-  /** Moves a process (all its threads) into every hierarchy of this run. */
-  attach(pid: number): void {
-    for (const dir of this.dirs) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  /**
+   * Moves a process (all its threads) into every hierarchy of this sandbox. Asynchronous on purpose: the
+   * kernel makes a migration wait for an RCU grace period (~10 ms here), which must not block the host.
+   */
+  async attach(pid: number): Promise<void> {
+    await Promise.all(this.dirs.map((dir) => writeFile(join(dir, 'cgroup.procs'), String(pid))));
+  }
+
+  /** From now on, usage() counts only what happens after this call. */
+  startAccounting(): void {
+    if (this.layout.memory.version === 1) {
+      // Writing 0 resets the v1 peak; v2's memory.peak keeps the runner's start-up in it.
+      writeFileSync(join(this.paths.memory, 'memory.max_usage_in_bytes'), '0');
+    }
+    this.peakSeen = 0;
+    this.baseline = { cpuMs: this.totalCpuMs(), ...this.events() };
   }
 
   usage(): CgroupUsage {
-    const { memory, pids } = this.paths;
-    const v1 = this.layout.memory.version === 1;
+    const events = this.events();
     return {
       cpuMs: this.cpuMs(),
       peakMemoryBytes: this.peakMemoryBytes(),
-      oomKills: counter(readText(join(memory, v1 ? 'memory.oom_control' : 'memory.events')), 'oom_kill'),
-      pidsLimitHits: counter(readText(join(pids, 'pids.events')), 'max'),
+      oomKills: events.oomKills - this.baseline.oomKills,
+      pidsLimitHits: events.pidsLimitHits - this.baseline.pidsLimitHits,
     };
   }
 
-  /** CPU milliseconds used so far by every process of the run; polled while the run is alive. */
+  /** CPU milliseconds used since startAccounting() by every process here; polled while a job runs. */
   cpuMs(): number {
+    return this.totalCpuMs() - this.baseline.cpuMs;
+  }
+
+  private totalCpuMs(): number {
     const cpu = this.paths.cpu;
     const ms =
       this.layout.cpu.version === 1
         ? Number(readText(join(cpu, 'cpuacct.usage')).trim() || 0) / 1e6
         : counter(readText(join(cpu, 'cpu.stat')), 'usage_usec') / 1e3;
     return Math.round(ms);
+  }
+
+  private events(): { oomKills: number; pidsLimitHits: number } {
+    const { memory, pids } = this.paths;
+    const memoryEvents = this.layout.memory.version === 1 ? 'memory.oom_control' : 'memory.events';
+    return {
+      oomKills: counter(readText(join(memory, memoryEvents)), 'oom_kill'),
+      pidsLimitHits: counter(readText(join(pids, 'pids.events')), 'max'),
+    };
   }
 
   private peakMemoryBytes(): number {
@@ -200,7 +242,7 @@ export class RunCgroup {
     return [...all];
   }
 
-  /** SIGKILLs every process in the run's cgroups. */
+  /** SIGKILLs every process in the sandbox's cgroups. */
   killAll(): void {
     for (const dir of this.dirs) {
       if (existsSync(join(dir, 'cgroup.kill'))) {
@@ -229,7 +271,7 @@ export class RunCgroup {
       if (this.pids().length > 0) this.killAll();
       for (const dir of present) {
         try {
-          rmdirSync(dir);
+          await rmdir(dir);
         } catch {
           // busy until the last process is reaped
         }
@@ -242,7 +284,7 @@ export class RunCgroup {
   }
 }
 
-/** One engine's parent cgroups; hands out a fresh child cgroup per run. */
+/** One engine's parent cgroups; hands out a fresh child cgroup per sandbox. */
 export class CgroupManager {
   private readonly parents: { memory: string; pids: string; cpu: string };
   private next = 0;
@@ -287,15 +329,20 @@ export class CgroupManager {
     }
   }
 
-  newRun(limits: CgroupLimits): RunCgroup {
-    const name = `run-${++this.next}`;
-    const run = new RunCgroup(this.layout, {
+  async newSandbox(limits: CgroupLimits): Promise<SandboxCgroup> {
+    const name = `sandbox-${++this.next}`;
+    const cgroup = new SandboxCgroup(this.layout, {
       memory: join(this.parents.memory, name),
       pids: join(this.parents.pids, name),
       cpu: join(this.parents.cpu, name),
     });
-    run.create(limits);
-    return run;
+    try {
+      await cgroup.create(limits);
+    } catch (err) {
+      await cgroup.destroy().catch(() => undefined);
+      throw err;
+    }
+    return cgroup;
   }
 
   /** Removes the parents (runs must be destroyed first). Idempotent. */

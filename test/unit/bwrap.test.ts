@@ -53,17 +53,15 @@ describe('buildBwrapArgs', () => {
     expect(binds.map((b) => b[1])).toEqual(expect.arrayContaining(['/usr', '/opt/runtime']));
   });
 
-  it('gives /work, /tmp and /dev/shm a size-capped tmpfs and makes / read-only', () => {
+  it('gives /work, /tmp and /dev/shm a size-capped tmpfs and makes / and /dev read-only', () => {
     for (const dir of [WORK_DIR, '/tmp', '/dev/shm']) {
       const at = args.findIndex((arg, i) => arg === '--tmpfs' && args[i + 1] === dir);
       expect(at, dir).toBeGreaterThan(0);
       const sizeAt = args.lastIndexOf('--size', at);
       expect(args[sizeAt + 1]).toBe('1048576');
     }
-    expect(args.slice(args.indexOf('--remount-ro'), args.indexOf('--remount-ro') + 2)).toEqual([
-      '--remount-ro',
-      '/',
-    ]);
+    const remounted = args.flatMap((arg, i) => (arg === '--remount-ro' ? [args[i + 1]] : []));
+    expect(remounted).toEqual(['/dev', '/']);
     expect(args[args.indexOf('--chdir') + 1]).toBe(WORK_DIR);
   });
 

@@ -74,7 +74,8 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
         : readUserFile(opts.stdin, '--stdin file');
   if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
 
-  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox });
+  // One run per process: a warm pool would only start a sandbox nobody uses.
+  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox, warmSandboxes: 0 });
   const interrupt = new Interrupt();
   let result: RunResult;
   try {

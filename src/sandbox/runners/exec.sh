@@ -1,15 +1,21 @@
 # scriptbox exec runner: runs inside the sandbox as
 #   bash exec.sh <n> <syntax-check argv (n words)> <command argv>
-# Says `ready` on fd 3 and waits for one byte on fd 6 (the host then holds the work dir), closes every
-# other fd, runs the syntax check (a failure is reported on fd 3 and nothing runs; success is `ok`),
-# closes fd 3 and replaces itself with the command.
+# where `{file}` in any word stands for the script. Says `ready` on fd 3 and waits for
+# `go <file>\n<source>` on fd 6 (meanwhile the host confines the sandbox and holds its work dir), writes
+# the script, closes every other fd, runs the syntax check (a failure is reported on fd 3 and nothing runs;
+# success is `ok`), closes fd 3 and replaces itself with the command.
 printf 'ready\n' >&3
-read -r -n 1 _ <&6
+read -r _ file <&6 || exit 0
+# The rest of the job is the script itself, up to EOF.
+IFS= read -r -d '' source <&6
+(umask 0222 && printf '%s' "$source" >"$file")
+unset source
 for fd in /proc/self/fd/*; do
   fd=${fd##*/}
   # 255 is the fd bash reads this file from (close-on-exec already).
   if ((fd > 3 && fd != 255)); then eval "exec ${fd}>&-"; fi
 done
+set -- "${@//\{file\}/$file}"
 n=$1
 shift
 if ((n > 0)); then

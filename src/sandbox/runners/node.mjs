@@ -1,35 +1,53 @@
-// scriptbox node runner: runs inside the sandbox as `node runner.mjs /work/main.(c|m)js`.
-// The host has already parsed the script (and stripped TypeScript types); this closes the status fd
-// and loads the script as the main module, ESM or CommonJS as the host decided.
-import { closeSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+// scriptbox node runner: runs inside the sandbox as `node runner.mjs`.
+// It says `ready` on fd 3 and waits for `go <file>\n<source>` on fd 6 (meanwhile the host confines the
+// sandbox and holds its work dir), and writes the script (already parsed and stripped of TypeScript
+// types by the host). It closes
+// every fd but 0-2 and loads the script as the main module, ESM or CommonJS by its extension.
+import { closeSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
 const STATUS_FD = 3;
 const GO_FD = 6;
-// Say ready and wait until the host holds the work dir.
-writeSync(STATUS_FD, 'ready\n');
-readSync(GO_FD, Buffer.alloc(1));
-closeSync(GO_FD);
-writeSync(STATUS_FD, 'ok\n');
-closeSync(STATUS_FD);
 
-// Nothing but stdin, stdout and stderr reaches the script: close every fd that would survive an exec
-// (Node's own fds are close-on-exec and stay).
-const O_CLOEXEC = 0o2000000;
-for (const name of readdirSync('/proc/self/fd')) {
-  const fd = Number(name);
-  if (fd < 3) continue;
-  try {
-    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
-    if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) closeSync(fd);
-  } catch {
-    // the listing's own fd, already closed
+/** Waits for `go <file>\n<source>` (until EOF), writes the script and returns its file name. */
+function waitForJob() {
+  writeSync(STATUS_FD, 'ready\n');
+  const chunks = [];
+  const chunk = Buffer.alloc(65536);
+  for (let read = readSync(GO_FD, chunk); read > 0; read = readSync(GO_FD, chunk)) {
+    chunks.push(Buffer.from(chunk.subarray(0, read)));
+  }
+  closeSync(GO_FD);
+  const message = Buffer.concat(chunks);
+  const newline = message.indexOf(10);
+  if (newline < 0) process.exit(0); // the host went away before giving a job
+  const name = message.subarray(0, newline).toString('utf8').split(' ').slice(1).join(' ');
+  writeFileSync(name, message.subarray(newline + 1), { flag: 'wx', mode: 0o444 });
+  return name;
+}
+
+/** Closes every fd that would survive an exec (Node's own fds are close-on-exec and stay). */
+function closeInheritedFds() {
+  const O_CLOEXEC = 0o2000000;
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd < 3) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) closeSync(fd);
+    } catch {
+      // the listing's own fd, already closed
+    }
   }
 }
 
-const file = resolve(process.argv[2]);
-process.argv.splice(1, 2, file);
+const file = resolve(waitForJob());
+writeSync(STATUS_FD, 'ok\n');
+closeSync(STATUS_FD);
+closeInheritedFds();
+
+process.argv.splice(1, process.argv.length - 1, file);
 // Convenience for ESM scripts written in CommonJS habits.
 if (file.endsWith('.mjs')) globalThis.require = createRequire(file);
 // Node's own entry point: picks ESM or CommonJS by extension and sets require.main for the script.

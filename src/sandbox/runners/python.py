@@ -1,13 +1,33 @@
-# scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py main.py`.
-# It says `ready` on fd 3 and waits for one byte on fd 6 (the host then holds the work dir).
-# It compiles the script first (a syntax error is reported on fd 3 and nothing runs; success is `ok`),
-# closes fd 3,
-# then runs the script as __main__ with the Debian dist-packages on sys.path (skipped by -S).
+# scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py`.
+# It says `ready` on fd 3 and waits for `go <file>\n<source>` on fd 6 (meanwhile the host confines the
+# sandbox and holds its work dir), and writes the script. It compiles the script first (a syntax error is reported on
+# fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, then runs the script as __main__ with
+# the Debian dist-packages on sys.path (skipped by -S).
 import os
 import sys
 
 STATUS_FD = 3
 GO_FD = 6
+
+
+def wait_for_job():
+    """Waits for `go <file>\n<source>` (until EOF) and writes the script; returns its file name."""
+    os.write(STATUS_FD, b"ready\n")
+    chunks = []
+    while True:
+        chunk = os.read(GO_FD, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(GO_FD)
+    header, newline, source = b"".join(chunks).partition(b"\n")
+    if not newline:  # the host went away before giving a job
+        sys.exit(0)
+    name = header.decode("utf-8").partition(" ")[2]
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    os.write(fd, source)
+    os.close(fd)
+    return name, source
 
 
 def report_syntax_error(err):
@@ -27,17 +47,8 @@ def site_dirs():
     return [d for d in candidates if os.path.isdir(d)]
 
 
-def wait_for_host():
-    os.write(STATUS_FD, b"ready\n")
-    os.read(GO_FD, 1)
-    os.close(GO_FD)
-
-
 def main():
-    wait_for_host()
-    path = sys.argv[1]
-    with open(path, "rb") as handle:
-        source = handle.read()
+    path, source = wait_for_job()
     try:
         code = compile(source, os.path.basename(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as err:
@@ -53,7 +64,7 @@ def main():
     # Output appears as it is produced, and survives a kill at a limit.
     sys.stdout.reconfigure(line_buffering=True)
 
-    sys.argv = [os.path.basename(path)] + sys.argv[2:]
+    sys.argv = [os.path.basename(path)]
     sys.path[0] = os.getcwd()
     sys.path.extend(site_dirs())
     module = type(sys)("__main__")

@@ -21,19 +21,22 @@ export function loadRunners(): Record<RuntimeSpec['runner'], string> {
   };
 }
 
+/** Stands for the script's file name in runner argv; the runner learns the name with its job. */
+export const FILE_PLACEHOLDER = '{file}';
+
 /**
- * argv that starts `scriptFile` (a name in the work dir) under `spec`; `runnerDir` is where the runner
- * programs are (RUNNER_DIR inside the sandbox, the package's runners dir when unsandboxed).
+ * argv that starts the runner of `spec`; `runnerDir` is where the runner programs are (RUNNER_DIR inside
+ * the sandbox, the package's runners dir when unsandboxed). The script itself comes later, with `go`.
  */
-export function runtimeCommand(spec: RuntimeSpec, scriptFile: string, runnerDir = RUNNER_DIR): string[] {
+export function runtimeCommand(spec: RuntimeSpec, runnerDir = RUNNER_DIR): string[] {
   const runner = `${runnerDir}/${RUNNER_FILES[spec.runner]}`;
   switch (spec.runner) {
     case 'python':
     case 'node':
-      return [spec.interpreter, ...spec.args, runner, scriptFile];
+      return [spec.interpreter, ...spec.args, runner];
     case 'exec': {
-      const check = spec.syntaxCheck ? [...spec.syntaxCheck, scriptFile] : [];
-      return [BASH, runner, String(check.length), ...check, spec.interpreter, ...spec.args, scriptFile];
+      const check = spec.syntaxCheck ? [...spec.syntaxCheck, FILE_PLACEHOLDER] : [];
+      return [BASH, runner, String(check.length), ...check, spec.interpreter, ...spec.args, FILE_PLACEHOLDER];
     }
   }
 }

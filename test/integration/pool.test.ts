@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../src/index.js';
+
+const ownMemoryCgroup = readFileSync('/proc/self/cgroup', 'utf8').match(/:memory:(.*)/)?.[1] ?? '/';
+const memoryDir = join('/sys/fs/cgroup/memory', ownMemoryCgroup);
+
+/** The sandbox cgroups of engines created by this process. */
+function sandboxCgroups(): string[] {
+  return readdirSync(memoryDir)
+    .filter((name) => name.startsWith(`scriptbox-${process.pid}-`))
+    .flatMap((parent) => readdirSync(join(memoryDir, parent)).filter((name) => name.startsWith('sandbox-')));
+}
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine({ warmSandboxes: 1 });
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+describe('warm sandboxes', () => {
+  it('warm() starts one confined sandbox per runtime ahead of any run', async () => {
+    const before = sandboxCgroups().length;
+    await engine.warm('python');
+    await engine.warm('python');
+    expect(sandboxCgroups().length).toBe(before + 1);
+  });
+
+  it('serves a run from the warm sandbox and never reuses it', async () => {
+    await engine.warm('python');
+    const first = await engine.run({
+      language: 'python',
+      source: 'import os\nopen("/tmp/left-behind", "w").write("x")\nprint(os.getpid())',
+    });
+    const second = await engine.run({
+      language: 'python',
+      source: 'import os\nprint(os.path.exists("/tmp/left-behind"), os.listdir("."))',
+    });
+    expect(first.ok).toBe(true);
+    expect(second.stdout).toBe("False ['main.py', 'out']\n");
+  });
+
+  it('applies each run’s own limits to a warm sandbox, below and above the default', async () => {
+    await engine.warm('python');
+    const hog = 'b = bytearray(160 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1\nprint("kept")';
+    const tight = await engine.run({ language: 'python', source: hog, limits: { memoryMb: 96 } });
+    expect(tight.error?.kind).toBe('memory');
+    await engine.warm('python');
+    const roomy = await engine.run({ language: 'python', source: hog, limits: { memoryMb: 512 } });
+    expect(roomy.stdout).toBe('kept\n');
+    const forks =
+      'import os\nfor _ in range(8):\n    if os.fork() == 0:\n        os._exit(0)\nprint("forked")';
+    await engine.warm('python');
+    const fewProcesses = await engine.run({ language: 'python', source: forks, limits: { maxProcesses: 3 } });
+    expect(fewProcesses.error?.kind).toBe('processes');
+  });
+
+  it('bills the script, not the runner start-up it skipped: CPU of a trivial run stays small', async () => {
+    await engine.warm('python');
+    const idle = await engine.run({ language: 'python', source: 'pass' });
+    const busy = await engine.run({
+      language: 'python',
+      source: 'import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass',
+    });
+    expect(busy.usage.cpuMs).toBeGreaterThanOrEqual(290);
+    expect(idle.usage.cpuMs).toBeLessThan(busy.usage.cpuMs / 3);
+  });
+
+  it('runs with input files or another disk size start their own sandbox, and the pool stays usable', async () => {
+    const withInput = await engine.run({
+      language: 'python',
+      source: 'print(open("in.txt").read())',
+      files: [{ name: 'in.txt', content: 'from the host' }],
+    });
+    expect(withInput.stdout).toBe('from the host\n');
+    const bigDisk = await engine.run({
+      language: 'bash',
+      source: "df -m /work | tail -1 | awk '{print $2}'",
+      limits: { diskMb: 200 },
+    });
+    expect(Number(bigDisk.stdout.trim())).toBeGreaterThanOrEqual(199);
+  });
+});
