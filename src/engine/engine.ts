@@ -11,6 +11,7 @@ import { CgroupManager } from '../sandbox/cgroups.js';
 import type { SandboxRunOutcome } from '../sandbox/outcome.js';
 import { collectOutputs, prepareDestDir } from '../sandbox/outputs.js';
 import { builtinRuntimes } from '../sandbox/runtimes/builtin.js';
+import { interpreterProblem } from '../sandbox/runtimes/command.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import { RuntimeRegistry } from '../sandbox/runtimes/registry.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
@@ -124,8 +125,10 @@ class SandboxEngine implements Engine {
     try {
       sandbox = await this.acquire(runtime, limits, inputs);
     } catch (err) {
-      if (err instanceof SandboxStartError)
-        return { ...base, error: { kind: 'sandbox', message: err.message } };
+      if (err instanceof SandboxStartError) {
+        const message = `${err.message} (run \`scriptbox doctor\`: it checks each requirement and says how to fix it)`;
+        return { ...base, error: { kind: 'sandbox', message } };
+      }
       throw err;
     } finally {
       closeInputs(inputs);
@@ -144,6 +147,8 @@ class SandboxEngine implements Engine {
    * disk size), else a fresh one carrying the input files.
    */
   private async acquire(runtime: RuntimeSpec, limits: Limits, inputs: ResolvedInput[]): Promise<Sandbox> {
+    const problem = interpreterProblem(runtime);
+    if (problem !== null) throw new SandboxStartError(problem);
     if (this.unsafe) return startUnsandboxed(runtime, inputs, START_TIMEOUT_MS);
     if (!this.launcher || !this.pool) throw new EngineClosedError();
     const warm = this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;

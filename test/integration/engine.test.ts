@@ -174,6 +174,20 @@ describe('options and lifecycle', () => {
     }
   });
 
+  it('reports a runtime whose interpreter is missing as a sandbox error that says what to do', async () => {
+    const ghost = await createEngine({
+      runtimes: [{ name: 'ghost', extensions: ['.gh'], interpreter: '/usr/bin/no-such-interpreter' }],
+    });
+    try {
+      const result = await ghost.run({ language: 'ghost', source: 'x' });
+      expect(result.ok).toBe(false);
+      expect(result.error?.kind).toBe('sandbox');
+      expect(result.error?.message).toMatch(/\/usr\/bin\/no-such-interpreter is not installed.*install it/);
+    } finally {
+      await ghost.close();
+    }
+  });
+
   it('reclaims the cgroups of a scriptbox process that died without closing its engine', async () => {
     const deadPid = spawnSync('/bin/true').pid;
     const abandoned = join(memoryDir, `scriptbox-${deadPid}-0badc0de`);

@@ -1,5 +1,5 @@
 /** How a runtime's script is started inside the sandbox: the runner program and its argv. */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RUNNER_DIR, WORK_DIR } from '../bwrap.js';
 import type { RuntimeSpec } from './spec.js';
@@ -56,4 +56,23 @@ export function scriptEnv(spec: RuntimeSpec, home = WORK_DIR): Record<string, st
     MPLCONFIGDIR: home === WORK_DIR ? '/tmp/matplotlib' : `${home}/.matplotlib`,
     ...spec.env,
   };
+}
+
+const INTERPRETER_SETTING: Partial<Record<RuntimeSpec['runner'], string>> = {
+  python: 'SCRIPTBOX_PYTHON',
+  node: 'SCRIPTBOX_NODE',
+};
+
+/** Why `spec`'s interpreter cannot run, with what to do about it; null when it is there and executable. */
+export function interpreterProblem(spec: RuntimeSpec): string | null {
+  try {
+    accessSync(spec.interpreter, constants.X_OK);
+    return null;
+  } catch {
+    const setting = INTERPRETER_SETTING[spec.runner];
+    return (
+      `the ${spec.name} interpreter ${spec.interpreter} is not installed or not executable: install it` +
+      (setting ? `, or point ${setting} at another one` : `, or change the runtime's interpreter`)
+    );
+  }
 }
