@@ -2,34 +2,18 @@
  * Contract tests for the CLI around `run`: usage errors (exit 2, never a stack trace), an unavailable
  * sandbox (exit 70 with the fix), --unsafe-no-sandbox, --version and --help, `doctor` and `demo`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { runCli as runProcess, type CliRun } from './cli-process.js';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../../src/engine/options.js';
 
-const MAIN = fileURLToPath(new URL('../../src/faces/cli/main.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const NO_BWRAP = { SCRIPTBOX_BWRAP: '/nonexistent/bwrap' };
 
-function runCli(args: string[], env: Record<string, string> = {}, cwd = dir) {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runCli(args: string[], env: Record<string, string> = {}, cwd = dir): Promise<CliRun> {
+  return runProcess(args, { cwd, env });
 }
 
 const STACK_FRAME = /^\s+at .+[(:]/m;

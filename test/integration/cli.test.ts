@@ -4,7 +4,6 @@
  * Languages, syntax errors and limits are in cli-languages.test.ts; usage errors, doctor and demo in
  * cli-commands.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -15,38 +14,18 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { runCli as runProcess, type CliRun } from './cli-process.js';
 import { z } from 'zod';
 
-const MAIN = fileURLToPath(new URL('../../src/faces/cli/main.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to completion; `onSpawn` sees the process (to signal it). */
+/** Runs the CLI in this test's temp dir; `onSpawn` sees the process (to signal it). */
 function runCli(
   args: string[],
   opts: { stdin?: string; onSpawn?: (pid: number) => void } = {},
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: dir, env: process.env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  child.stdin.end(opts.stdin ?? '');
-  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(args, { cwd: dir, ...opts });
 }
 
 const KINDS = [
