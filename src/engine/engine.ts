@@ -47,12 +47,13 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** Creates an engine; refuses (SandboxUnavailableError) when bwrap or cgroups are missing. */
-export async function createEngine(opts: EngineOpts = {}): Promise<Engine> {
-  const parsed = parseOptions(EngineOptsSchema, opts, 'engine options');
-  const engine = new SandboxEngine(parsed, readEnv());
-  await engine.init();
-  return engine;
+/** Creates an engine; rejects with SandboxUnavailableError when bwrap or cgroups are missing. */
+export function createEngine(opts: EngineOpts = {}): Promise<Engine> {
+  return new Promise((resolve) => {
+    const engine = new SandboxEngine(parseOptions(EngineOptsSchema, opts, 'engine options'), readEnv());
+    engine.init();
+    resolve(engine);
+  });
 }
 
 class SandboxEngine implements Engine {
@@ -78,7 +79,8 @@ class SandboxEngine implements Engine {
     this.runtimes = new RuntimeRegistry([...builtins, ...(opts.runtimes ?? [])]);
   }
 
-  async init(): Promise<void> {
+  /** Finds bwrap and opens the cgroups, or throws saying what is missing. */
+  init(): void {
     if (this.unsafe) return;
     const bwrapPath = findExecutable(this.sandboxOpts.bwrapPath);
     this.cgroups = CgroupManager.open(`scriptbox-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -87,7 +89,6 @@ class SandboxEngine implements Engine {
     this.pool = new WarmPool(this.poolSize, (name) =>
       launcher.start(this.runtimes.resolve(name), this.limits),
     );
-    await Promise.resolve();
   }
 
   async run(opts: RunOpts): Promise<RunResult> {
