@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'UNKNOWN_RUNTIME'
   | 'FILE_NOT_FOUND'
   | 'ENGINE_CLOSED'
+  | 'SESSION_CLOSED'
   | 'INTERNAL';
 
 export interface ScriptboxErrorOpts {
@@ -75,6 +76,7 @@ export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
   FILE_NOT_FOUND: 2,
   SANDBOX_UNAVAILABLE: 70,
   ENGINE_CLOSED: 70,
+  SESSION_CLOSED: 70,
   INTERNAL: 70,
 };
 

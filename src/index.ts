@@ -1,6 +1,14 @@
 /** scriptbox's public API. */
 export { createEngine, type Engine } from './engine/engine.js';
 export {
+  Session,
+  SessionClosedError,
+  SessionOptsSchema,
+  SessionRunOptsSchema,
+  type SessionOpts,
+  type SessionRunOpts,
+} from './engine/session.js';
+export {
   DEFAULT_LIMITS,
   EngineOptsSchema,
   LimitsSchema,

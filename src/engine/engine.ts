@@ -2,22 +2,25 @@
  * The engine: validates a run, prepares the source, builds the sandbox, runs it and returns a typed
  * result. A failing script is a result (`ok: false`); exceptions are for the host's own failures.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { readEnv, resolveSandboxOpts, type EnvConfig } from '../config.js';
-import { EngineClosedError, SandboxUnavailableError, ScriptboxError } from '../errors.js';
+import {
+  EngineClosedError,
+  InvalidOptionsError,
+  SandboxUnavailableError,
+  ScriptboxError,
+} from '../errors.js';
 import { CgroupManager } from '../sandbox/cgroups.js';
-import type { SandboxRunOutcome } from '../sandbox/outcome.js';
-import { collectOutputs, prepareDestDir } from '../sandbox/outputs.js';
+import { prepareDestDir } from '../sandbox/outputs.js';
 import { builtinRuntimes } from '../sandbox/runtimes/builtin.js';
-import { interpreterProblem } from '../sandbox/runtimes/command.js';
+import { hasSessions, interpreterProblem } from '../sandbox/runtimes/command.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import { RuntimeRegistry } from '../sandbox/runtimes/registry.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import { SandboxStartError, type Sandbox } from '../sandbox/sandbox.js';
 import { startUnsandboxed } from '../sandbox/unsafe.js';
-import { classify } from './classify.js';
 import { closeInputs, resolveInputs, type ResolvedInput } from './inputs.js';
 import { SandboxLauncher, START_TIMEOUT_MS } from './launcher.js';
 import {
@@ -33,11 +36,15 @@ import {
   type SandboxOpts,
 } from './options.js';
 import { WarmPool } from './pool.js';
-import type { RunError, RunResult } from './result.js';
+import { DEFAULT_SESSION_IDLE_MS, Session, SessionOptsSchema, type SessionOpts } from './session.js';
+import type { RunResult } from './result.js';
+import { baseResult, toResult } from './to-result.js';
 
 export interface Engine {
   /** Runs one script in a fresh single-use sandbox. */
   run(opts: RunOpts): Promise<RunResult>;
+  /** Starts a session: a sandbox of its own that keeps its work dir (and preloaded interpreter) across runs. */
+  createSession(opts: SessionOpts): Promise<Session>;
   /** Resolves once the warm sandboxes for `language` are started and waiting (a no-op without a pool). */
   warm(language: string): Promise<void>;
   readonly runtimes: RuntimeRegistry;
@@ -66,6 +73,7 @@ class SandboxEngine implements Engine {
   private launcher: SandboxLauncher | null = null;
   private pool: WarmPool | null = null;
   private readonly inFlight = new Set<Promise<RunResult>>();
+  private readonly sessions = new Set<Session>();
   private readonly cleanups = new Set<Promise<void>>();
   private cleanupError: Error | null = null;
   private closed = false;
@@ -103,6 +111,52 @@ class SandboxEngine implements Engine {
     }
   }
 
+  async createSession(opts: SessionOpts): Promise<Session> {
+    if (this.closed) throw new EngineClosedError();
+    const parsed = parseOptions(SessionOptsSchema, opts, 'session options');
+    const runtime = this.runtimes.resolve(parsed.language);
+    if (!hasSessions(runtime)) {
+      const issue = `language: ${runtime.name} has no sessions (python, javascript and typescript do); use engine.run`;
+      throw new InvalidOptionsError(issue, [issue]);
+    }
+    if (this.unsafe || !this.launcher) {
+      const issue = 'sessions need the sandbox: create the engine without unsafeNoSandbox';
+      throw new InvalidOptionsError(issue, [issue]);
+    }
+    const problem = interpreterProblem(runtime);
+    if (problem !== null) throw new SandboxUnavailableError(problem);
+    const limits: Limits = { ...this.limits, ...parsed.limits };
+    const inputs = resolveInputs(parsed.files ?? [], `main${runtime.extensions[0] ?? ''}`);
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.launcher.startSession(runtime, limits, inputs, parsed.preload ?? []);
+    } catch (err) {
+      if (err instanceof SandboxStartError)
+        throw new SandboxUnavailableError(`cannot start a session: ${err.message}`);
+      throw err;
+    } finally {
+      closeInputs(inputs);
+    }
+    const failed = sandbox.readyEvent?.['preloadFailed'];
+    if (Array.isArray(failed) && failed.length > 0) {
+      await sandbox.destroy();
+      const issue = `preload: cannot import ${failed.join('; ')}`;
+      throw new InvalidOptionsError(issue, [issue]);
+    }
+    const session = new Session(
+      sandbox,
+      runtime,
+      limits,
+      parsed.idleTimeoutMs ?? DEFAULT_SESSION_IDLE_MS,
+      (s, done) => {
+        this.sessions.delete(s);
+        this.trackCleanup(done);
+      },
+    );
+    this.sessions.add(session);
+    return session;
+  }
+
   async warm(language: string): Promise<void> {
     if (this.closed) throw new EngineClosedError();
     await this.pool?.fill(this.runtimes.resolve(language).name);
@@ -136,7 +190,7 @@ class SandboxEngine implements Engine {
     }
     try {
       const outcome = await sandbox.run({ scriptFile, code, stdin: opts.stdin, limits, signal: opts.signal });
-      return await finish(base, outcome, limits, sandbox.workDir, opts.outDir);
+      return await toResult(base, outcome, limits, sandbox.workDir, opts.outDir);
     } finally {
       this.trackCleanup(sandbox.destroy());
       if (this.fitsPool(inputs, limits)) this.pool?.refill(runtime.name);
@@ -172,6 +226,7 @@ class SandboxEngine implements Engine {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.sessions].map((session) => session.close('its engine closed')));
     await this.pool?.close();
     this.pool = null;
     this.launcher = null;
@@ -186,53 +241,6 @@ class SandboxEngine implements Engine {
       });
     }
   }
-}
-
-async function finish(
-  base: RunResult,
-  outcome: SandboxRunOutcome,
-  limits: Limits,
-  workDir: string,
-  outDir: string | undefined,
-): Promise<RunResult> {
-  const error: RunError | null = classify(outcome, limits);
-  const collected = await collectOutputs(join(workDir, 'out'), {
-    maxFiles: limits.maxOutFiles,
-    maxBytes: limits.maxOutBytes,
-    ...(outDir !== undefined ? { destDir: outDir } : {}),
-  });
-  return {
-    ...base,
-    ok: error === null,
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    stdout: outcome.stdout.toString('utf8'),
-    stderr: outcome.stderr.toString('utf8'),
-    truncated: outcome.truncated,
-    error,
-    usage: {
-      wallMs: outcome.usage.wallMs,
-      cpuMs: outcome.usage.cpuMs,
-      peakMemoryBytes: outcome.usage.peakMemoryBytes,
-    },
-    files: collected.files,
-  };
-}
-
-function baseResult(language: string, source: string): RunResult {
-  return {
-    ok: false,
-    language,
-    exitCode: null,
-    signal: null,
-    stdout: '',
-    stderr: '',
-    truncated: { stdout: false, stderr: false },
-    error: null,
-    usage: { wallMs: 0, cpuMs: 0, peakMemoryBytes: 0 },
-    files: [],
-    scriptHash: createHash('sha256').update(source).digest('hex'),
-  };
 }
 
 function withInterpreterOverride(spec: RuntimeSpec, env: EnvConfig): RuntimeSpec {

@@ -134,7 +134,7 @@ export interface CgroupUsage {
 export class SandboxCgroup {
   private readonly dirs: string[];
   private peakSeen = 0;
-  private baseline = { cpuMs: 0, oomKills: 0, pidsLimitHits: 0 };
+  private baseline = { cpuMs: 0, oomKills: 0, pidsLimitHits: 0, memoryBytes: 0 };
 
   constructor(
     private readonly layout: CgroupLayout,
@@ -180,6 +180,22 @@ export class SandboxCgroup {
     await Promise.all(this.dirs.map((dir) => writeFile(join(dir, 'cgroup.procs'), String(pid))));
   }
 
+  /** Memory charged to the sandbox right now (its resident runner included). */
+  memoryBytes(): number {
+    const file = this.layout.memory.version === 1 ? 'memory.usage_in_bytes' : 'memory.current';
+    return Number(readText(join(this.paths.memory, file)).trim() || 0);
+  }
+
+  /** Memory charged when startAccounting() was called (a session's preloaded interpreter). */
+  get memoryAtStartBytes(): number {
+    return this.baseline.memoryBytes;
+  }
+
+  /** Processes and threads alive in the sandbox right now. */
+  processCount(): number {
+    return Number(readText(join(this.paths.pids, 'pids.current')).trim() || 0);
+  }
+
   /** From now on, usage() counts only what happens after this call. */
   startAccounting(): void {
     if (this.layout.memory.version === 1) {
@@ -187,7 +203,7 @@ export class SandboxCgroup {
       writeFileSync(join(this.paths.memory, 'memory.max_usage_in_bytes'), '0');
     }
     this.peakSeen = 0;
-    this.baseline = { cpuMs: this.totalCpuMs(), ...this.events() };
+    this.baseline = { cpuMs: this.totalCpuMs(), ...this.events(), memoryBytes: this.memoryBytes() };
   }
 
   usage(): CgroupUsage {

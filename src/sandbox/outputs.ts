@@ -4,10 +4,10 @@
  * through its parent's open directory fd (`/proc/self/fd/N/name`, openat() without native code). Linux only.
  */
 import { constants as C, type BigIntStats } from 'node:fs';
-import { lstat, mkdir, open, opendir, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, opendir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputFileInfo } from '../engine/result.js';
-import { InvalidOptionsError } from '../errors.js';
+import { FileNotFoundError, InvalidOptionsError } from '../errors.js';
 
 export interface CollectOpts {
   /** Most files collected; every further regular file is skipped and sets `limitHit`. */
@@ -251,5 +251,43 @@ export async function collectOutputs(outRoot: string, opts: CollectOpts): Promis
     return c.finish();
   } finally {
     await dest?.fh.close();
+  }
+}
+
+/**
+ * Reads one regular file at `relPath` under `root` without following any symlink on the way (each
+ * component is opened through its parent's fd and checked against its lstat). Throws FileNotFoundError
+ * for anything that is not a plain path to a regular file of at most `maxBytes`.
+ */
+export async function readFileSafely(root: string, relPath: string, maxBytes: number): Promise<Buffer> {
+  const parts = relPath.split('/');
+  if (relPath.startsWith('/') || parts.some((part) => part === '' || part === '.' || part === '..')) {
+    throw new FileNotFoundError(
+      `"${relPath}" is not a plain relative path; give a path like data/result.csv`,
+    );
+  }
+  const missing = (why: string): FileNotFoundError => new FileNotFoundError(`cannot read ${relPath}: ${why}`);
+  // The root is the host's own handle on the work dir (often /proc/self/fd/N): followed on purpose.
+  const rootStat = await stat(root, { bigint: true }).catch(() => null);
+  if (!rootStat?.isDirectory()) throw missing('the work directory is gone');
+  let dir = await openSame(root, DIR_FLAGS & ~C.O_NOFOLLOW, rootStat);
+  if (typeof dir === 'string') throw missing(dir);
+  try {
+    for (const [i, part] of parts.entries()) {
+      const st = await lstatB(inDir(dir, part)).catch(() => null);
+      const last = i === parts.length - 1;
+      if (!st) throw missing('no such file');
+      if (last ? !st.isFile() : !st.isDirectory()) {
+        throw missing(`${parts.slice(0, i + 1).join('/')} is a ${kindOf(st)}`);
+      }
+      if (last && st.size > BigInt(maxBytes)) throw missing(`it is larger than ${maxBytes} bytes`);
+      const next = await openSame(inDir(dir, part), last ? READ_FLAGS : DIR_FLAGS, st);
+      if (typeof next === 'string') throw missing(next);
+      await dir.close();
+      dir = next;
+    }
+    return await dir.readFile();
+  } finally {
+    await dir.close();
   }
 }

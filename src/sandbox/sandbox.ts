@@ -32,6 +32,22 @@ export interface SandboxSpec {
   hostWorkDir?: string;
   env?: Record<string, string>;
   startTimeoutMs: number;
+  /**
+   * `job`: the runner takes one job (`go <file>\n<source>`) and reports plain lines. `session`: the
+   * runner serves many jobs sent as `<length>\n<json>` frames and reports JSON lines (runners/session.*).
+   */
+  protocol?: 'job' | 'session';
+}
+
+/** A JSON event from a session runner. */
+export type SessionEvent = Record<string, unknown> & { event: string };
+
+/** What a session receives from its sandbox once it is ready. */
+export interface SessionListener {
+  onEvent(event: SessionEvent): void;
+  onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  /** The sandbox exited (crashed, killed, or closed). */
+  onExit(): void;
 }
 
 export interface Job {
@@ -60,6 +76,9 @@ export class Sandbox {
   private dirFds: number[] = [];
   private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private job: RunningJob | null = null;
+  private listener: SessionListener | null = null;
+  /** The ready event of a session runner (what failed to preload, if anything). */
+  readyEvent: SessionEvent | null = null;
   private used = false;
   private destroyed: Promise<void> | null = null;
 
@@ -163,7 +182,7 @@ export class Sandbox {
       killedFor: running.killedFor,
       syntax: status.syntax,
       usage: { ...usage, wallMs: Math.round(performance.now() - running.startedAt) },
-      diskFull: this.dirFds.some(isFull),
+      diskFull: this.diskFull,
     };
   }
 
@@ -194,30 +213,67 @@ export class Sandbox {
   private listen(): void {
     const status = this.pipe<Readable>(FD.status);
     status.setEncoding('utf8');
-    status.on('data', (text: string) => {
-      const wasReady = this.statusText.startsWith('ready\n');
-      if (this.statusText.length < STATUS_MAX) this.statusText += text;
-      if (!wasReady && this.statusText.startsWith('ready\n')) this.onReady();
-    });
+    if (this.spec.protocol === 'session') {
+      onLines(status, (line) => this.onSessionLine(line));
+    } else {
+      status.on('data', (text: string) => {
+        const wasReady = this.statusText.startsWith('ready\n');
+        if (this.statusText.length < STATUS_MAX) this.statusText += text;
+        if (!wasReady && this.statusText.startsWith('ready\n')) this.onReady();
+      });
+    }
     for (const [stream, name] of [
       [this.child.stdout, 'stdout'],
       [this.child.stderr, 'stderr'],
     ] as const) {
       stream?.on('data', (chunk: Buffer) => {
         if (this.job) this.job.collect(name, chunk);
+        else if (this.listener) this.listener.onOutput(name, chunk);
         else if (this.startupLog.length < STARTUP_LOG_MAX) this.startupLog += chunk.toString('utf8');
       });
     }
-    let pending = '';
-    const json = this.pipe<Readable>(FD.json);
-    json.setEncoding('utf8');
-    json.on('data', (text: string) => {
-      pending += text;
-      for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
-        this.onJson(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-      }
-    });
+    onLines(this.pipe<Readable>(FD.json), (line) => this.onJson(line));
+  }
+
+  private onSessionLine(line: string): void {
+    let event: SessionEvent;
+    try {
+      event = JSON.parse(line) as SessionEvent;
+    } catch {
+      return;
+    }
+    if (event.event === 'ready' && this.readyEvent === null) {
+      this.readyEvent = event;
+      this.onReady();
+    } else {
+      this.listener?.onEvent(event);
+    }
+  }
+
+  /** Hands the sandbox to a session: its events, output and exit go to `listener` from now on. */
+  attachSession(listener: SessionListener): void {
+    if (this.spec.protocol !== 'session' || !this.idle) throw new Error('not an idle session sandbox');
+    this.used = true;
+    this.listener = listener;
+    void this.closed.then(() => listener.onExit());
+  }
+
+  /** Sends one `<length>\n<json>` frame to a session runner. */
+  send(frame: Record<string, unknown>): void {
+    const body = Buffer.from(JSON.stringify(frame), 'utf8');
+    const control = this.pipe<Writable>(FD.go);
+    control.write(`${body.length}\n`);
+    control.write(body);
+  }
+
+  /** The sandbox's cgroup (null when unsandboxed). */
+  get cgroup(): SandboxCgroup | null {
+    return this.spec.cgroup;
+  }
+
+  /** The work dir or /tmp is full. */
+  get diskFull(): boolean {
+    return this.dirFds.some(isFull);
   }
 
   private onJson(line: string): void {
@@ -340,6 +396,19 @@ class RunningJob {
     if (this.killedFor === null && !this.sandbox.exited) this.killedFor = reason;
     this.sandbox.kill();
   }
+}
+
+/** Calls `onLine` for each complete line arriving on `stream`. */
+function onLines(stream: Readable, onLine: (line: string) => void): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (text: string) => {
+    pending += text;
+    for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
+      onLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+    }
+  });
 }
 
 function endQuietly(stream: Writable | null | undefined, content: string | Uint8Array | undefined): void {

@@ -17,6 +17,7 @@ describe('exit code tables (the CLI contract)', () => {
       FILE_NOT_FOUND: 2,
       SANDBOX_UNAVAILABLE: 70,
       ENGINE_CLOSED: 70,
+      SESSION_CLOSED: 70,
       INTERNAL: 70,
     });
     expect(exitCodeForError(new UsageError('x'))).toBe(2);

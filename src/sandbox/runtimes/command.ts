@@ -1,5 +1,6 @@
 /** How a runtime's script is started inside the sandbox: the runner program and its argv. */
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNNER_DIR, WORK_DIR } from '../bwrap.js';
 import type { RuntimeSpec } from './spec.js';
@@ -12,13 +13,29 @@ export function runnerHostPath(runner: RuntimeSpec['runner']): string {
   return fileURLToPath(new URL(`../runners/${RUNNER_FILES[runner]}`, import.meta.url));
 }
 
-/** Runner sources, read once per engine. */
-export function loadRunners(): Record<RuntimeSpec['runner'], string> {
-  return {
-    python: readFileSync(runnerHostPath('python'), 'utf8'),
-    node: readFileSync(runnerHostPath('node'), 'utf8'),
-    exec: readFileSync(runnerHostPath('exec'), 'utf8'),
-  };
+/** Resident runners of sessions, by the runtime's runner (exec runtimes have no sessions). */
+const SESSION_RUNNER_FILES = { python: 'session.py', node: 'session.mjs' } as const;
+export type SessionRunner = keyof typeof SESSION_RUNNER_FILES;
+
+export function hasSessions(spec: RuntimeSpec): spec is RuntimeSpec & { runner: SessionRunner } {
+  return spec.runner in SESSION_RUNNER_FILES;
+}
+
+/** Runner sources by file name, read once per engine. */
+export function loadRunners(): Map<string, string> {
+  const dir = dirname(runnerHostPath('python'));
+  const names = [...Object.values(RUNNER_FILES), ...Object.values(SESSION_RUNNER_FILES)];
+  return new Map(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+}
+
+/** argv that starts the resident runner of a session, which first imports `preload` (Python only). */
+export function sessionCommand(spec: RuntimeSpec & { runner: SessionRunner }, preload: string[]): string[] {
+  const runner = `${RUNNER_DIR}/${SESSION_RUNNER_FILES[spec.runner]}`;
+  return [spec.interpreter, ...spec.args, runner, ...(spec.runner === 'python' ? preload : [])];
+}
+
+export function sessionRunnerFileName(spec: RuntimeSpec & { runner: SessionRunner }): string {
+  return SESSION_RUNNER_FILES[spec.runner];
 }
 
 /** Stands for the script's file name in runner argv; the runner learns the name with its job. */

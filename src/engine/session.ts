@@ -1,0 +1,232 @@
+/**
+ * A session: one sandbox of its own that lives across runs, like a notebook kernel. Its work dir persists
+ * (upload a CSV once, run many scripts on it); Python sessions keep an interpreter with `preload` already
+ * imported and fork a fresh child per run, Node sessions start a fresh `node` per run. Runs are queued and
+ * run one at a time, each with its own limits; a run that fails, crashes or is killed leaves the session
+ * usable. Sessions close on close(), after an idle timeout, or when their engine closes.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { InvalidOptionsError, ScriptboxError } from '../errors.js';
+import { collectOutputs, prepareDestDir, readFileSafely } from '../sandbox/outputs.js';
+import { prepareSource } from '../sandbox/runtimes/prepare.js';
+import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
+import type { Sandbox, SessionEvent } from '../sandbox/sandbox.js';
+import { InputFileSchema, parseOptions, PartialLimitsSchema, type Limits } from './options.js';
+import type { OutputFileInfo, RunResult } from './result.js';
+import { SessionRun } from './session-run.js';
+import { baseResult, toResult } from './to-result.js';
+
+export const DEFAULT_SESSION_IDLE_MS = 600_000;
+const MAX_FILE_READ_BYTES = 256 * 1_048_576;
+
+export const SessionOptsSchema = z
+  .object({
+    language: z
+      .string()
+      .min(1)
+      .describe('python, javascript or typescript (sessions need a resident runner)'),
+    preload: z
+      .array(z.string().regex(/^[A-Za-z_][\w.]*$/, 'a Python module name, like pandas or matplotlib.pyplot'))
+      .optional()
+      .describe('Python modules imported once when the session starts, so runs do not pay for them'),
+    limits: PartialLimitsSchema.optional().describe('Default limits for the runs of this session'),
+    files: z
+      .array(InputFileSchema)
+      .optional()
+      .describe('Files placed read-only in the work dir at the start'),
+    idleTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(86_400_000)
+      .optional()
+      .describe(`Close the session after this long without a call (default ${DEFAULT_SESSION_IDLE_MS} ms)`),
+  })
+  .strict();
+export type SessionOpts = z.input<typeof SessionOptsSchema>;
+
+export const SessionRunOptsSchema = z
+  .object({
+    source: z.string().describe('The script source code'),
+    stdin: z
+      .union([z.string(), z.custom<Uint8Array>((value) => value instanceof Uint8Array)])
+      .optional()
+      .describe('Data given to the script on standard input'),
+    limits: PartialLimitsSchema.optional().describe("This run's limits; unset ones come from the session"),
+    outDir: z.string().optional().describe('Host directory to copy the files under out/ into'),
+    signal: z.instanceof(AbortSignal).optional().describe('Aborting it cancels the run (the session stays)'),
+    onOutput: z
+      .custom<(stream: 'stdout' | 'stderr', chunk: Buffer) => void>((value) => typeof value === 'function')
+      .optional()
+      .describe('Called with each chunk of output as it is produced'),
+  })
+  .strict();
+export type SessionRunOpts = z.input<typeof SessionRunOptsSchema>;
+
+/** The session is closed (by close(), its idle timeout, its engine, or its sandbox dying). */
+export class SessionClosedError extends ScriptboxError {
+  constructor(reason: string) {
+    super(
+      'SESSION_CLOSED',
+      `this session is closed (${reason}); create a new one with engine.createSession()`,
+    );
+  }
+}
+
+export class Session {
+  readonly id = randomUUID();
+  private queue: Promise<unknown> = Promise.resolve();
+  private current: SessionRun | null = null;
+  private pendingPuts = new Map<number, (event: SessionEvent) => void>();
+  private nextId = 1;
+  private closedReason: string | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly sandbox: Sandbox,
+    readonly runtime: RuntimeSpec,
+    private readonly limits: Limits,
+    private readonly idleTimeoutMs: number,
+    private readonly onClosed: (session: Session, done: Promise<void>) => void,
+  ) {
+    sandbox.attachSession({
+      onEvent: (event) => this.onEvent(event),
+      onOutput: (stream, chunk) => this.current?.onOutput(stream, chunk),
+      onExit: () => {
+        this.current?.onSandboxExit();
+        void this.close('its sandbox exited');
+      },
+    });
+    this.touch();
+  }
+
+  get closed(): boolean {
+    return this.closedReason !== null;
+  }
+
+  /** Runs one script in this session (queued behind earlier calls); same result as engine.run. */
+  run(opts: SessionRunOpts): Promise<RunResult> {
+    const parsed = parseOptions(SessionRunOptsSchema, opts, 'session run options');
+    return this.enqueue(() => this.runNow(parsed));
+  }
+
+  /** Writes a file into the session's work dir (a plain relative path; parents are created). */
+  uploadFile(name: string, content: string | Uint8Array): Promise<void> {
+    return this.enqueue(() => this.put(name, content));
+  }
+
+  /** Every regular file in the work dir, with its size (symlinks and special files are not listed). */
+  listFiles(): Promise<OutputFileInfo[]> {
+    return this.enqueue(async () => {
+      // `/.`: the work dir itself, not the /proc/self/fd link the host holds it by.
+      const listing = await collectOutputs(`${this.sandbox.workDir}/.`, {
+        maxFiles: 100_000,
+        maxBytes: Number.MAX_SAFE_INTEGER,
+      });
+      return listing.files;
+    });
+  }
+
+  /** Reads a file of the work dir without following any symlink. */
+  readFile(name: string): Promise<Buffer> {
+    return this.enqueue(() => readFileSafely(this.sandbox.workDir, name, MAX_FILE_READ_BYTES));
+  }
+
+  /** Ends the session: a run in progress is cancelled, the sandbox destroyed. Idempotent. */
+  close(reason = 'closed by its owner'): Promise<void> {
+    this.closing ??= (async () => {
+      this.closedReason = reason;
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      for (const answer of this.pendingPuts.values())
+        answer({ event: 'put', ok: false, error: 'the session closed' });
+      this.pendingPuts.clear();
+      this.sandbox.kill();
+      await this.sandbox.destroy();
+    })();
+    this.onClosed(this, this.closing);
+    return this.closing;
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      if (this.closedReason !== null) throw new SessionClosedError(this.closedReason);
+      try {
+        return await work();
+      } finally {
+        this.touch();
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(opts: z.output<typeof SessionRunOptsSchema>): Promise<RunResult> {
+    const limits: Limits = { ...this.limits, ...opts.limits };
+    const base = baseResult(this.runtime.name, opts.source);
+    let code = opts.source;
+    let file = `main${this.runtime.extensions[0] ?? ''}`;
+    if (this.runtime.prepare) {
+      const prepared = prepareSource(this.runtime.prepare, opts.source);
+      if (!prepared.ok) return { ...base, error: prepared.error };
+      code = prepared.prepared.code;
+      file = prepared.prepared.fileName;
+    }
+    if (opts.outDir !== undefined) await prepareDestDir(opts.outDir);
+    const cgroup = this.sandbox.cgroup;
+    if (!cgroup) throw new SessionClosedError('it has no cgroup');
+    // Limits relative to what the idle runner holds: the run gets its own allowance on top.
+    cgroup.setLimits({
+      memoryBytes: cgroup.memoryBytes() + limits.memoryMb * 1_048_576,
+      maxProcesses: cgroup.processCount() + limits.maxProcesses,
+    });
+    cgroup.startAccounting();
+    const id = this.nextId++;
+    const run = new SessionRun(id, limits, cgroup, opts.signal, {
+      kill: () => this.sandbox.send({ op: 'kill' }),
+      abandon: () => void this.close('its runner stopped answering'),
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+    });
+    this.current = run;
+    const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('base64');
+    this.sandbox.send({ op: 'run', id, file, source: code, stdin });
+    try {
+      await run.done;
+    } finally {
+      this.current = null;
+    }
+    return toResult(base, run.outcome(this.sandbox.diskFull), limits, this.sandbox.workDir, opts.outDir);
+  }
+
+  private async put(name: string, content: string | Uint8Array): Promise<void> {
+    const id = this.nextId++;
+    const answer = new Promise<SessionEvent>((resolve) => this.pendingPuts.set(id, resolve));
+    this.sandbox.send({ op: 'put', id, name, data: Buffer.from(content).toString('base64') });
+    const event = await answer;
+    if (event['ok'] !== true) {
+      const problem = `cannot upload ${name}: ${String(event['error'])}`;
+      throw new InvalidOptionsError(problem, [problem]);
+    }
+  }
+
+  private onEvent(event: SessionEvent): void {
+    if (event.event === 'put') {
+      const id = Number(event['id']);
+      this.pendingPuts.get(id)?.(event);
+      this.pendingPuts.delete(id);
+      return;
+    }
+    this.current?.onEvent(event);
+  }
+
+  private touch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.closedReason !== null) return;
+    this.idleTimer = setTimeout(
+      () => void this.close(`idle for ${this.idleTimeoutMs} ms`),
+      this.idleTimeoutMs,
+    );
+    this.idleTimer.unref();
+  }
+}
