@@ -22,6 +22,14 @@ export default tseslint.config(
   },
   {
     files: ['src/sandbox/runners/**', 'scripts/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        crypto: 'readonly',
+      },
+    },
   },
 );

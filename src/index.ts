@@ -9,6 +9,16 @@ export {
   type SessionRunOpts,
 } from './engine/session.js';
 export {
+  BatchOptsSchema,
+  runBatch,
+  type BatchItemKind,
+  type BatchItemResult,
+  type BatchOpts,
+  type BatchProgress,
+  type BatchResult,
+  type BatchSummary,
+} from './engine/batch.js';
+export {
   DEFAULT_LIMITS,
   EngineOptsSchema,
   LimitsSchema,

@@ -35,6 +35,7 @@ import {
   type RunOpts,
   type SandboxOpts,
 } from './options.js';
+import { runBatch as runBatchOver, type BatchOpts, type BatchResult } from './batch.js';
 import { WarmPool } from './pool.js';
 import { DEFAULT_SESSION_IDLE_MS, Session, SessionOptsSchema, type SessionOpts } from './session.js';
 import type { RunResult } from './result.js';
@@ -43,6 +44,8 @@ import { baseResult, toResult } from './to-result.js';
 export interface Engine {
   /** Runs one script in a fresh single-use sandbox. */
   run(opts: RunOpts): Promise<RunResult>;
+  /** Runs one script over many items with bounded concurrency; results in input order (see batch.ts). */
+  runBatch(opts: BatchOpts): Promise<BatchResult>;
   /** Starts a session: a sandbox of its own that keeps its work dir (and preloaded interpreter) across runs. */
   createSession(opts: SessionOpts): Promise<Session>;
   /** Resolves once the warm sandboxes for `language` are started and waiting (a no-op without a pool). */
@@ -109,6 +112,10 @@ class SandboxEngine implements Engine {
     } finally {
       this.inFlight.delete(promise);
     }
+  }
+
+  runBatch(opts: BatchOpts): Promise<BatchResult> {
+    return runBatchOver(this, opts);
   }
 
   async createSession(opts: SessionOpts): Promise<Session> {

@@ -111,7 +111,7 @@ export class SessionRun {
       this.syntax = {
         line: Number(event['line'] ?? 0),
         column: Number(event['column'] ?? 0),
-        message: String(event['message'] ?? ''),
+        message: typeof event['message'] === 'string' ? event['message'] : '',
       };
       this.end();
     }
@@ -119,7 +119,7 @@ export class SessionRun {
       this.exit = {
         code: typeof event['code'] === 'number' ? event['code'] : null,
         signal: typeof event['signal'] === 'string' ? event['signal'] : null,
-        token: String(event['token'] ?? ''),
+        token: typeof event['token'] === 'string' ? event['token'] : '',
       };
       this.checkEnd();
     }

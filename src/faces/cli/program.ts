@@ -1,6 +1,7 @@
 /** The `scriptbox` program: its commands and how it reports usage errors. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { batchCommand } from './batch.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor-command.js';
 import { runCommand } from './run.js';
@@ -25,7 +26,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`scriptbox: ${text}`) });
-  for (const command of [runCommand(setExitCode), doctorCommand(setExitCode), demoCommand(setExitCode)]) {
+  for (const command of [
+    runCommand(setExitCode),
+    batchCommand(setExitCode),
+    doctorCommand(setExitCode),
+    demoCommand(setExitCode),
+  ]) {
     // addCommand() does not pass exitOverride and the output settings on; copy them explicitly.
     program.addCommand(command.copyInheritedSettings(program));
   }

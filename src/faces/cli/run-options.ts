@@ -74,7 +74,9 @@ export const RunCliOptsSchema = z.object({
 });
 export type RunCliOpts = z.infer<typeof RunCliOptsSchema>;
 
-export function limitsFrom(opts: RunCliOpts): PartialLimits {
+export function limitsFrom(
+  opts: Pick<RunCliOpts, 'timeout' | 'cpu' | 'memory' | 'maxOutput'>,
+): PartialLimits {
   const limits: PartialLimits = {};
   if (opts.timeout !== undefined) limits.timeoutMs = opts.timeout;
   if (opts.cpu !== undefined) limits.cpuMs = opts.cpu;

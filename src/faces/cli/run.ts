@@ -11,6 +11,7 @@ import { UsageError } from '../../errors.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { readAll, readUserFile, writeText } from './io.js';
 import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema, type RunCliOpts } from './run-options.js';
+import { Interrupt } from './interrupt.js';
 import { formatSummary } from './summary.js';
 
 export const EXIT_CODES_HELP = `
@@ -27,8 +28,6 @@ export const UNSAFE_WARNING =
   'scriptbox: WARNING: --unsafe-no-sandbox: the script runs directly on this machine, as your user, ' +
   'with no isolation at all: it can read and write your files, use the network and see your environment; ' +
   'memory, CPU and process limits are not enforced. Only do this with code you trust, on a machine you can throw away.\n';
-
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export function runCommand(setExitCode: (code: number) => void): Command {
   const languages = builtinRuntimes()
@@ -113,30 +112,4 @@ async function report(result: RunResult, json: boolean): Promise<void> {
     result.stderr !== '' ? result.stderr : process.stdout.isTTY && process.stderr.isTTY ? result.stdout : '';
   const newline = last === '' || last.endsWith('\n') ? '' : '\n';
   await writeText(process.stderr, `${newline}scriptbox: ${formatSummary(result)}\n`);
-}
-
-/** Ctrl-C (or SIGTERM) cancels the run through an AbortSignal; a second one exits at once. */
-class Interrupt {
-  private readonly controller = new AbortController();
-  exitCode: number | null = null;
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    const code = SIGNAL_EXIT[signal] ?? 130;
-    if (this.exitCode !== null) process.exit(code);
-    this.exitCode = code;
-    this.controller.abort();
-  };
-
-  constructor() {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-  }
 }

@@ -4,10 +4,12 @@
 // parsed the script and stripped TypeScript types.
 import { spawn } from 'node:child_process';
 import {
+  closeSync,
   createReadStream,
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -19,6 +21,22 @@ const CONTROL = 6;
 /** Starts a run: closes the status and control pipes, lets the kernel pick the run first under memory
  * pressure, then becomes `node <file>`. */
 const RUN_WRAPPER = 'exec 3>&- 6<&-; echo 1000 >/proc/self/oom_score_adj && exec "$0" "$@"';
+
+/** Closes every fd but 0-2, the status and the control pipe that would survive an exec. */
+function closeInheritedFds() {
+  const O_CLOEXEC = 0o2000000;
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd < 3 || fd === STATUS || fd === CONTROL) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) closeSync(fd);
+    } catch {
+      // the listing's own fd, already closed
+    }
+  }
+}
+closeInheritedFds();
 
 const report = (event) => writeSync(STATUS, `${JSON.stringify(event)}\n`);
 let current = null; // the running child
@@ -57,15 +75,11 @@ function writeFresh(path, data, mode) {
 
 async function serveRun(job) {
   writeFresh(job.file, job.source, 0o444);
-  const child = spawn(
-    '/bin/sh',
-    ['-c', 'echo 1000 >/proc/self/oom_score_adj && exec "$0" "$@"', process.execPath, job.file],
-    {
-      stdio: ['pipe', 'inherit', 'inherit'],
-      detached: true,
-      env: process.env,
-    },
-  );
+  const child = spawn('/bin/sh', ['-c', RUN_WRAPPER, process.execPath, job.file], {
+    stdio: ['pipe', 'inherit', 'inherit'],
+    detached: true,
+    env: process.env,
+  });
   current = child;
   report({ event: 'started', id: job.id });
   child.stdin.on('error', () => undefined);

@@ -225,7 +225,19 @@ def serve_put(job):
         report({"event": "put", "id": job["id"], "ok": False, "error": "%s: %s" % (name, err.strerror)})
 
 
+def close_inherited_fds():
+    """Closes every fd but 0-2, the status and the control pipe (the host seals its own leaks to /dev/null)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in (STATUS_FD, CONTROL_FD):
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the listing's own fd
+
+
 def main():
+    close_inherited_fds()
     sys.path[0] = os.getcwd()
     sys.path.extend(site_dirs())
     failed = []

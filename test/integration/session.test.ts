@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, SessionClosedError, type Engine, type Session } from '../../src/index.js';
+
+let engine: Engine;
+let py: Session;
+beforeAll(async () => {
+  engine = await createEngine({ warmSandboxes: 0, limits: { timeoutMs: 5_000 } });
+  py = await engine.createSession({ language: 'python', preload: ['json', 'csv'] });
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+describe('python sessions', () => {
+  it('keeps files across runs but starts every run with fresh state', async () => {
+    await py.uploadFile('data/rows.csv', 'n\n1\n2\n3\n');
+    const first = await py.run({
+      source:
+        'import csv\ncounter = 41\ntotal = sum(int(r["n"]) for r in csv.DictReader(open("data/rows.csv")))\nopen("total.txt", "w").write(str(total))',
+    });
+    expect(first.error).toBeNull();
+    const second = await py.run({ source: 'print(open("total.txt").read(), "counter" in globals())' });
+    expect(second.stdout).toBe('6 False\n');
+  });
+
+  it('runs with modules preloaded and bills only the run, not the preload', async () => {
+    const result = await py.run({ source: 'import sys\nprint("json" in sys.modules, "csv" in sys.modules)' });
+    expect(result.stdout).toBe('True True\n');
+    expect(result.usage.peakMemoryBytes).toBeLessThan(16 * 1_048_576);
+  });
+
+  it('gives each run its own stdin', async () => {
+    const one = await py.run({ source: 'import sys\nprint(sys.stdin.read()[::-1])', stdin: 'abc' });
+    const two = await py.run({ source: 'import sys\nprint(repr(sys.stdin.read()))' });
+    expect([one.stdout, two.stdout]).toEqual(['cba\n', "''\n"]);
+  });
+
+  it('a run that hits a limit, crashes or is cancelled leaves the session usable', async () => {
+    const timeout = await py.run({ source: 'while True: pass', limits: { timeoutMs: 300 } });
+    expect(timeout.error?.kind).toBe('timeout');
+    const memory = await py.run({
+      source: 'b = bytearray(200 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1',
+      limits: { memoryMb: 64 },
+    });
+    expect(memory.error?.kind).toBe('memory');
+    const forks = await py.run({
+      source:
+        'import os, time\nfor _ in range(20):\n    if os.fork() == 0:\n        time.sleep(5)\n        os._exit(0)',
+      limits: { maxProcesses: 4 },
+    });
+    expect(forks.error?.kind).toBe('processes');
+    const crash = await py.run({ source: 'import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)' });
+    expect(crash).toMatchObject({ exitCode: null, signal: 'SIGSEGV', error: { kind: 'runtime' } });
+    const flood = await py.run({ source: 'print("x" * 100_000)', limits: { maxOutputBytes: 1000 } });
+    expect(flood).toMatchObject({ truncated: { stdout: true }, error: { kind: 'output_limit' } });
+    expect(flood.stdout.length).toBe(1000);
+    const controller = new AbortController();
+    const cancelled = py.run({ source: 'import time\ntime.sleep(10)', signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    expect((await cancelled).error?.kind).toBe('cancelled');
+    const after = await py.run({ source: 'print("still here")' });
+    expect(after.stdout).toBe('still here\n');
+  });
+
+  it('kills what a run left behind before the next run starts', async () => {
+    await py.run({
+      source:
+        'import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(1)\n    open("late.txt", "w").write("x")\n    os._exit(0)',
+    });
+    const next = await py.run({
+      source:
+        'import os, time\ntime.sleep(1.5)\nprint(sorted(p for p in os.listdir("/proc") if p.isdigit() and int(p) > 1 and int(p) != os.getpid() and int(p) != os.getppid()), os.path.exists("late.txt"))',
+    });
+    expect(next.stdout).toBe('[] False\n');
+  });
+
+  it('reports syntax errors without running anything', async () => {
+    const result = await py.run({ source: 'open("ran.txt", "w")\nif True print(1)' });
+    expect(result.error).toMatchObject({ kind: 'syntax', line: 2 });
+    expect((await py.listFiles()).map((f) => f.path)).not.toContain('ran.txt');
+  });
+
+  it('lists and reads work files without following symlinks the script planted', async () => {
+    await py.run({
+      source:
+        'import os\nos.makedirs("out", exist_ok=True)\nopen("out/ok.txt", "w").write("fine")\nos.symlink("/etc/passwd", "out/link")\nos.symlink("/etc", "out/dir")',
+    });
+    const files = (await py.listFiles()).map((f) => f.path);
+    expect(files).toContain('out/ok.txt');
+    expect(files).not.toContain('out/link');
+    expect((await py.readFile('out/ok.txt')).toString()).toBe('fine');
+    await expect(py.readFile('out/link')).rejects.toThrow(/symlink/);
+    await expect(py.readFile('out/dir/passwd')).rejects.toThrow(/symlink/);
+    await expect(py.readFile('../etc/passwd')).rejects.toThrow(/plain relative path/);
+  });
+});
+
+describe('isolation and lifecycle', () => {
+  it('a run inherits no descriptor of the runner or the host (it cannot forge the runner’s events)', async () => {
+    // The runner's channels are socketpairs and the host seals leaked fds to /dev/null: a run holds neither.
+    const listSockets = {
+      python:
+        'import os\nprint([fd for fd in os.listdir("/proc/self/fd") if int(fd) > 2 and os.path.exists("/proc/self/fd/" + fd) and os.readlink("/proc/self/fd/" + fd).startswith(("socket:", "/dev/null"))])',
+      javascript:
+        'const fs = require("node:fs");\nconst link = (fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ""; } };\nconsole.log(JSON.stringify(fs.readdirSync("/proc/self/fd").filter((fd) => Number(fd) > 2 && (link(fd).startsWith("socket:") || link(fd) === "/dev/null"))))',
+    } as const;
+    for (const language of ['python', 'javascript'] as const) {
+      const session = await engine.createSession({ language });
+      try {
+        const result = await session.run({ source: listSockets[language] });
+        expect(result.stdout.trim(), language).toBe('[]');
+      } finally {
+        await session.close();
+      }
+    }
+  });
+
+  it('two sessions never see each other’s files or processes', async () => {
+    const a = await engine.createSession({ language: 'python' });
+    const b = await engine.createSession({ language: 'python' });
+    try {
+      await a.uploadFile('secret.txt', 'only-for-a');
+      await a.run({ source: 'import time\nopen("/tmp/a-was-here", "w")' });
+      const probe = await b.run({
+        source:
+          'import os\nprint(os.path.exists("secret.txt"), os.path.exists("/tmp/a-was-here"), len([p for p in os.listdir("/proc") if p.isdigit()]))',
+      });
+      expect(probe.stdout).toBe('False False 3\n');
+      await expect(b.readFile('secret.txt')).rejects.toThrow(/no such file/);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('closes after its idle timeout, and refuses calls once closed', async () => {
+    const idle = await engine.createSession({ language: 'python', idleTimeoutMs: 1_000 });
+    expect((await idle.run({ source: 'print(1)' })).stdout).toBe('1\n');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await expect(idle.run({ source: 'print(2)' })).rejects.toBeInstanceOf(SessionClosedError);
+    expect(idle.closed).toBe(true);
+  });
+
+  it('refuses languages without sessions and modules that cannot be preloaded', async () => {
+    await expect(engine.createSession({ language: 'bash' })).rejects.toThrow(/bash has no sessions/);
+    await expect(engine.createSession({ language: 'python', preload: ['no_such_module_x'] })).rejects.toThrow(
+      /cannot import no_such_module_x/,
+    );
+  });
+});
+
+describe('javascript and typescript sessions', () => {
+  it('run every script in a fresh node with the files kept', async () => {
+    const js = await engine.createSession({ language: 'typescript' });
+    try {
+      const first = await js.run({
+        source:
+          'const fs = require("node:fs");\n(globalThis as any).mark = 1;\nfs.writeFileSync("kept.txt", "yes");',
+      });
+      expect(first.error).toBeNull();
+      const second = await js.run({
+        source:
+          'import { readFileSync } from "node:fs";\nconsole.log(readFileSync("kept.txt", "utf8"), typeof (globalThis as any).mark);',
+      });
+      expect(second.stdout).toBe('yes undefined\n');
+      const bad = await js.run({ source: 'let x: number = ;' });
+      expect(bad.error?.kind).toBe('syntax');
+      const thrown = await js.run({ source: 'throw new RangeError("nope")' });
+      expect(thrown.error?.message).toMatch(/^RangeError: nope/);
+    } finally {
+      await js.close();
+    }
+  });
+});
