@@ -49,8 +49,8 @@ function compare(results: Record<string, Summary>, candidate: string): Record<st
 }
 
 async function main(): Promise<void> {
-  const cold = await createEngine({ warmSandboxes: 0 });
-  const warm = await createEngine({ warmSandboxes: 1 });
+  const cold = await createEngine({ pool: { size: 0 } });
+  const warm = await createEngine({ pool: { size: 1 } });
   try {
     const coldResults = await interleave({ ...baselines, scriptboxCold: () => trivialRun(cold) }, ROUNDS);
     const warmResults = await interleave(

@@ -1,5 +1,7 @@
 /** scriptbox's public API. */
 export { createEngine, type Engine } from './engine/engine.js';
+export type { OutputChunk, RunStream } from './engine/stream.js';
+export type { EngineEventEmitter, EngineEventName, EngineEvents } from './engine/events.js';
 export {
   Session,
   SessionClosedError,

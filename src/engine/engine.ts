@@ -25,18 +25,21 @@ import { closeInputs, resolveInputs, type ResolvedInput } from './inputs.js';
 import { SandboxLauncher, START_TIMEOUT_MS } from './launcher.js';
 import {
   DEFAULT_LIMITS,
-  DEFAULT_WARM_SANDBOXES,
+  DEFAULT_POOL,
   EngineOptsSchema,
   parseOptions,
   RunOptsSchema,
   type EngineOpts,
   type Limits,
   type ParsedEngineOpts,
+  type PoolOpts,
   type RunOpts,
   type SandboxOpts,
 } from './options.js';
 import { runBatch as runBatchOver, type BatchOpts, type BatchResult } from './batch.js';
+import { EngineEventEmitter, reportRun } from './events.js';
 import { WarmPool } from './pool.js';
+import { OutputDecoder, streamRun, type RunStream } from './stream.js';
 import { DEFAULT_SESSION_IDLE_MS, Session, SessionOptsSchema, type SessionOpts } from './session.js';
 import type { RunResult } from './result.js';
 import { baseResult, toResult } from './to-result.js';
@@ -44,10 +47,14 @@ import { baseResult, toResult } from './to-result.js';
 export interface Engine {
   /** Runs one script in a fresh single-use sandbox. */
   run(opts: RunOpts): Promise<RunResult>;
+  /** Like run(), with the output also readable as it comes: `for await (const chunk of stream)`. */
+  stream(opts: Omit<RunOpts, 'onStdout' | 'onStderr'>): RunStream;
   /** Runs one script over many items with bounded concurrency; results in input order (see batch.ts). */
   runBatch(opts: BatchOpts): Promise<BatchResult>;
   /** Starts a session: a sandbox of its own that keeps its work dir (and preloaded interpreter) across runs. */
   createSession(opts: SessionOpts): Promise<Session>;
+  /** Typed events: run:start/finish, sandbox:create/destroy, pool:refill. */
+  readonly events: EngineEventEmitter;
   /** Resolves once the warm sandboxes for `language` are started and waiting (a no-op without a pool). */
   warm(language: string): Promise<void>;
   readonly runtimes: RuntimeRegistry;
@@ -67,11 +74,12 @@ export function createEngine(opts: EngineOpts = {}): Promise<Engine> {
 }
 
 class SandboxEngine implements Engine {
+  readonly events = new EngineEventEmitter();
   readonly runtimes: RuntimeRegistry;
   readonly unsafe: boolean;
   private readonly sandboxOpts: SandboxOpts;
   private readonly limits: Limits;
-  private readonly poolSize: number;
+  private readonly poolOpts: Required<PoolOpts>;
   private cgroups: CgroupManager | null = null;
   private launcher: SandboxLauncher | null = null;
   private pool: WarmPool | null = null;
@@ -85,7 +93,7 @@ class SandboxEngine implements Engine {
     this.unsafe = opts.unsafeNoSandbox === true;
     this.sandboxOpts = resolveSandboxOpts(opts, env);
     this.limits = { ...DEFAULT_LIMITS, ...env.limits, ...opts.limits };
-    this.poolSize = opts.warmSandboxes ?? DEFAULT_WARM_SANDBOXES;
+    this.poolOpts = { ...DEFAULT_POOL, ...opts.pool };
     const builtins = builtinRuntimes().map((spec) => withInterpreterOverride(spec, env));
     this.runtimes = new RuntimeRegistry([...builtins, ...(opts.runtimes ?? [])]);
   }
@@ -95,23 +103,36 @@ class SandboxEngine implements Engine {
     if (this.unsafe) return;
     const bwrapPath = findExecutable(this.sandboxOpts.bwrapPath);
     this.cgroups = CgroupManager.open(`scriptbox-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const launcher = new SandboxLauncher(bwrapPath, this.sandboxOpts, this.cgroups);
+    const launcher = new SandboxLauncher(bwrapPath, this.sandboxOpts, this.cgroups, this.events);
     this.launcher = launcher;
-    this.pool = new WarmPool(this.poolSize, (name) =>
-      launcher.start(this.runtimes.resolve(name), this.limits),
+    const { size, preload } = this.poolOpts;
+    this.pool = new WarmPool(
+      size,
+      (name) => launcher.start(this.runtimes.resolve(name), this.limits, 'pool', [], preload),
+      (runtime, ready) => this.events.emit('pool:refill', { runtime, ready }),
     );
   }
 
   async run(opts: RunOpts): Promise<RunResult> {
     if (this.closed) throw new EngineClosedError();
     const parsed = parseOptions(RunOptsSchema, opts, 'run options');
-    const promise = this.runParsed(parsed);
+    const promise = reportRun(
+      this.events,
+      this.runtimes.resolve(parsed.language).name,
+      parsed.source,
+      null,
+      () => this.runParsed(parsed),
+    );
     this.inFlight.add(promise);
     try {
       return await promise;
     } finally {
       this.inFlight.delete(promise);
     }
+  }
+
+  stream(opts: Omit<RunOpts, 'onStdout' | 'onStderr'>): RunStream {
+    return streamRun((callbacks) => this.run({ ...opts, ...callbacks }));
   }
 
   runBatch(opts: BatchOpts): Promise<BatchResult> {
@@ -155,6 +176,7 @@ class SandboxEngine implements Engine {
       runtime,
       limits,
       parsed.idleTimeoutMs ?? DEFAULT_SESSION_IDLE_MS,
+      this.events,
       (s, done) => {
         this.sessions.delete(s);
         this.trackCleanup(done);
@@ -195,12 +217,18 @@ class SandboxEngine implements Engine {
     } finally {
       closeInputs(inputs);
     }
+    const decoder = new OutputDecoder(opts);
+    const onOutput = decoder.wanted
+      ? (stream: 'stdout' | 'stderr', bytes: Buffer) => decoder.write(stream, bytes)
+      : undefined;
     try {
-      const outcome = await sandbox.run({ scriptFile, code, stdin: opts.stdin, limits, signal: opts.signal });
+      const job = { scriptFile, code, stdin: opts.stdin, limits, signal: opts.signal, onOutput };
+      const outcome = await sandbox.run(job);
+      decoder.flush();
       return await toResult(base, outcome, limits, sandbox.workDir, opts.outDir);
     } finally {
       this.trackCleanup(sandbox.destroy());
-      if (this.fitsPool(inputs, limits)) this.pool?.refill(runtime.name);
+      if (this.poolOpts.refill === 'auto' && this.fitsPool(inputs, limits)) this.pool?.refill(runtime.name);
     }
   }
 
@@ -214,7 +242,7 @@ class SandboxEngine implements Engine {
     if (this.unsafe) return startUnsandboxed(runtime, inputs, START_TIMEOUT_MS);
     if (!this.launcher || !this.pool) throw new EngineClosedError();
     const warm = this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;
-    return warm ?? this.launcher.start(runtime, limits, inputs);
+    return warm ?? this.launcher.start(runtime, limits, 'run', inputs);
   }
 
   /** Warm sandboxes carry no input files and have the engine's default disk size. */

@@ -1,4 +1,5 @@
 /** Starts bwrap sandboxes for a runtime: the bwrap command, the files it carries, the cgroup it runs in. */
+import { randomUUID } from 'node:crypto';
 import { buildBwrapArgs, FD, RUNNER_DIR, syntheticEtc, WORK_DIR, type DataFile } from '../sandbox/bwrap.js';
 import type { CgroupManager } from '../sandbox/cgroups.js';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../sandbox/runtimes/command.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import { Sandbox } from '../sandbox/sandbox.js';
+import type { EngineEventEmitter } from './events.js';
 import type { ResolvedInput } from './inputs.js';
 import type { Limits, SandboxOpts } from './options.js';
 
@@ -28,11 +30,22 @@ export class SandboxLauncher {
     private readonly bwrapPath: string,
     private readonly opts: SandboxOpts,
     private readonly cgroups: CgroupManager,
+    private readonly events: EngineEventEmitter,
   ) {}
 
-  /** A started sandbox for one job of `runtime`, with `inputs` mounted read-only in its work dir. */
-  start(runtime: RuntimeSpec, limits: Limits, inputs: ResolvedInput[] = []): Promise<Sandbox> {
-    return this.launch(runtime, limits, inputs, runnerFileName(runtime), runtimeCommand(runtime), 'job');
+  /**
+   * A started sandbox for one job of `runtime`, with `inputs` mounted read-only in its work dir; a python
+   * runner imports `preload` while it waits.
+   */
+  start(
+    runtime: RuntimeSpec,
+    limits: Limits,
+    purpose: 'pool' | 'run',
+    inputs: ResolvedInput[] = [],
+    preload: string[] = [],
+  ): Promise<Sandbox> {
+    const command = runtimeCommand(runtime, RUNNER_DIR, preload);
+    return this.launch(runtime, limits, inputs, runnerFileName(runtime), command, purpose);
   }
 
   /** A started session sandbox: its resident runner has imported `preload` and waits for jobs. */
@@ -52,8 +65,9 @@ export class SandboxLauncher {
     inputs: ResolvedInput[],
     runnerFile: string,
     command: string[],
-    protocol: 'job' | 'session',
+    purpose: 'pool' | 'run' | 'session',
   ): Promise<Sandbox> {
+    const protocol = purpose === 'session' ? 'session' : 'job';
     const data: Array<string | Uint8Array | number> = [];
     const dataFiles: DataFile[] = [];
     const addData = (dest: string, content: string | Uint8Array | number): void => {
@@ -77,7 +91,8 @@ export class SandboxLauncher {
       memoryBytes: startMemoryMb * 1_048_576,
       maxProcesses: limits.maxProcesses,
     });
-    return Sandbox.start({
+    const sandboxId = randomUUID();
+    const sandbox = await Sandbox.start({
       file: this.bwrapPath,
       args,
       data,
@@ -86,6 +101,9 @@ export class SandboxLauncher {
       hostGid: this.opts.hostGid,
       startTimeoutMs: START_TIMEOUT_MS,
       protocol,
+      onDestroyed: () => this.events.emit('sandbox:destroy', { sandboxId, runtime: runtime.name }),
     });
+    this.events.emit('sandbox:create', { sandboxId, runtime: runtime.name, purpose });
+    return sandbox;
   }
 }

@@ -17,8 +17,36 @@ export const DEFAULT_LIMITS = {
   maxOutBytes: 32 * 1_048_576,
 } as const;
 
-/** Warm sandboxes kept ready per runtime for one-shot runs. */
-export const DEFAULT_WARM_SANDBOXES = 1;
+/** A Python module name, as `preload` lists take them. */
+export const ModuleNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][\w.]*$/, 'a Python module name, like pandas or matplotlib.pyplot');
+
+export const PoolOptsSchema = z
+  .object({
+    size: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .describe(
+        'Sandboxes kept started and waiting per runtime, so one-shot runs skip start-up; 0 disables the pool',
+      ),
+    preload: z
+      .array(ModuleNameSchema)
+      .describe(
+        'Python modules the waiting python sandboxes import ahead, so one-shot runs do not pay for them',
+      ),
+    refill: z
+      .enum(['auto', 'manual'])
+      .describe(
+        'auto: start a replacement after each run that used the pool; manual: only engine.warm() refills',
+      ),
+  })
+  .partial()
+  .strict();
+export type PoolOpts = z.infer<typeof PoolOptsSchema>;
+export const DEFAULT_POOL: Required<PoolOpts> = { size: 1, preload: [], refill: 'auto' };
 
 export const LimitsSchema = z
   .object({
@@ -76,6 +104,17 @@ const BytesSchema = z.custom<Uint8Array>(
   'expected a string or bytes',
 );
 
+const TextCallbackSchema = z.custom<(text: string) => void>(
+  (value) => typeof value === 'function',
+  'expected a function',
+);
+
+/** Streaming callbacks shared by one-shot and session runs. */
+export const StreamCallbacksShape = {
+  onStdout: TextCallbackSchema.optional().describe('Called with stdout text as the script produces it'),
+  onStderr: TextCallbackSchema.optional().describe('Called with stderr text as the script produces it'),
+};
+
 export const InputFileSchema = z.union([
   z
     .object({ path: z.string().min(1).describe('Host path of a file to place read-only in the work dir') })
@@ -115,6 +154,7 @@ export const RunOptsSchema = z
       .instanceof(AbortSignal)
       .optional()
       .describe('Aborting it cancels the run and kills its processes'),
+    ...StreamCallbacksShape,
   })
   .strict();
 export type RunOpts = z.infer<typeof RunOptsSchema>;
@@ -143,15 +183,9 @@ export const EngineOptsSchema = z
       .optional()
       .describe('Extra runtimes, or replacements for built-in ones by name'),
     sandbox: SandboxOptsSchema.partial().optional().describe('Sandbox settings'),
-    warmSandboxes: z
-      .number()
-      .int()
-      .min(0)
-      .max(64)
-      .optional()
-      .describe(
-        'Sandboxes kept started and waiting per runtime, so one-shot runs skip start-up (default 1; 0 for a single run)',
-      ),
+    pool: PoolOptsSchema.optional().describe(
+      `Warm sandboxes for one-shot runs (default ${JSON.stringify(DEFAULT_POOL)})`,
+    ),
     unsafeNoSandbox: z
       .boolean()
       .optional()

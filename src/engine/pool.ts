@@ -18,6 +18,7 @@ export class WarmPool {
   constructor(
     private readonly size: number,
     private readonly start: (key: string) => Promise<Sandbox>,
+    private readonly onReady: (key: string, ready: number) => void = () => undefined,
   ) {}
 
   /**
@@ -52,7 +53,9 @@ export class WarmPool {
       const started = this.start(key).then(
         (sandbox) => {
           if (this.closed) return sandbox.destroy();
-          this.idle.set(key, [...(this.idle.get(key) ?? []), sandbox]);
+          const ready = [...(this.idle.get(key) ?? []), sandbox];
+          this.idle.set(key, ready);
+          this.onReady(key, ready.length);
           return undefined;
         },
         () => undefined, // the next run starts its own sandbox and reports why it could not

@@ -28,14 +28,21 @@ export interface SessionRunHooks {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
-/** Keeps a stream's bytes up to the cap (plus room for the token) and the tail needed to see the token. */
+/**
+ * Keeps a stream's bytes up to the cap (plus room for the token) and the tail needed to see the token.
+ * What it forwards for streaming lags TOKEN_BYTES behind, so the token itself is never streamed.
+ */
 class TokenStream {
   private readonly chunks: Buffer[] = [];
   private stored = 0;
   private tail = Buffer.alloc(0);
+  private forwarded = 0;
   overflowed = false;
 
-  constructor(private readonly cap: number) {}
+  constructor(
+    private readonly cap: number,
+    private readonly forward: ((bytes: Buffer) => void) | undefined,
+  ) {}
 
   /** Returns false once the stream holds more than the cap could (the run must be stopped). */
   push(chunk: Buffer): boolean {
@@ -47,7 +54,19 @@ class TokenStream {
       this.stored += kept.length;
     }
     this.tail = Buffer.concat([this.tail, chunk]).subarray(-TOKEN_BYTES);
+    this.forwardUpTo(Math.min(this.cap, this.stored - TOKEN_BYTES));
     return !this.overflowed;
+  }
+
+  /** At the end of the run: forwards what was held back, unless it is the token. */
+  finish(token: string | null): void {
+    this.forwardUpTo(this.result(token).bytes.length);
+  }
+
+  private forwardUpTo(end: number): void {
+    if (!this.forward || end <= this.forwarded) return;
+    this.forward(Buffer.concat(this.chunks).subarray(this.forwarded, end));
+    this.forwarded = end;
   }
 
   endsWith(token: string): boolean {
@@ -91,8 +110,10 @@ export class SessionRun {
     private readonly signal: AbortSignal | undefined,
     private readonly hooks: SessionRunHooks,
   ) {
-    this.stdout = new TokenStream(limits.maxOutputBytes);
-    this.stderr = new TokenStream(limits.maxOutputBytes);
+    const forward = (stream: 'stdout' | 'stderr'): ((bytes: Buffer) => void) | undefined =>
+      hooks.onOutput ? (bytes) => hooks.onOutput?.(stream, bytes) : undefined;
+    this.stdout = new TokenStream(limits.maxOutputBytes, forward('stdout'));
+    this.stderr = new TokenStream(limits.maxOutputBytes, forward('stderr'));
     this.done = new Promise((resolve) => (this.finish = resolve));
     this.timers.push(setTimeout(() => this.stop('timeout'), limits.timeoutMs));
     this.timers.push(
@@ -127,7 +148,6 @@ export class SessionRun {
 
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void {
     if (!this[stream].push(chunk)) this.stop('output_limit');
-    this.hooks.onOutput?.(stream, chunk);
     this.checkEnd();
   }
 
@@ -180,6 +200,9 @@ export class SessionRun {
   }
 
   private end(): void {
+    const token = this.exit?.token ?? null;
+    this.stdout.finish(token);
+    this.stderr.finish(token);
     for (const timer of this.timers) clearTimeout(timer);
     this.signal?.removeEventListener('abort', this.onAbort);
     this.finish();

@@ -12,9 +12,17 @@ import { collectOutputs, prepareDestDir, readFileSafely } from '../sandbox/outpu
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import type { Sandbox, SessionEvent } from '../sandbox/sandbox.js';
-import { InputFileSchema, parseOptions, PartialLimitsSchema, type Limits } from './options.js';
+import {
+  InputFileSchema,
+  parseOptions,
+  PartialLimitsSchema,
+  StreamCallbacksShape,
+  type Limits,
+} from './options.js';
 import type { OutputFileInfo, RunResult } from './result.js';
+import { reportRun, type EngineEventEmitter } from './events.js';
 import { SessionRun } from './session-run.js';
+import { OutputDecoder, streamRun, type RunStream } from './stream.js';
 import { baseResult, toResult } from './to-result.js';
 
 export const DEFAULT_SESSION_IDLE_MS = 600_000;
@@ -56,10 +64,7 @@ export const SessionRunOptsSchema = z
     limits: PartialLimitsSchema.optional().describe("This run's limits; unset ones come from the session"),
     outDir: z.string().optional().describe('Host directory to copy the files under out/ into'),
     signal: z.instanceof(AbortSignal).optional().describe('Aborting it cancels the run (the session stays)'),
-    onOutput: z
-      .custom<(stream: 'stdout' | 'stderr', chunk: Buffer) => void>((value) => typeof value === 'function')
-      .optional()
-      .describe('Called with each chunk of output as it is produced'),
+    ...StreamCallbacksShape,
   })
   .strict();
 export type SessionRunOpts = z.input<typeof SessionRunOptsSchema>;
@@ -89,6 +94,7 @@ export class Session {
     readonly runtime: RuntimeSpec,
     private readonly limits: Limits,
     private readonly idleTimeoutMs: number,
+    private readonly events: EngineEventEmitter,
     private readonly onClosed: (session: Session, done: Promise<void>) => void,
   ) {
     sandbox.attachSession({
@@ -109,7 +115,14 @@ export class Session {
   /** Runs one script in this session (queued behind earlier calls); same result as engine.run. */
   run(opts: SessionRunOpts): Promise<RunResult> {
     const parsed = parseOptions(SessionRunOptsSchema, opts, 'session run options');
-    return this.enqueue(() => this.runNow(parsed));
+    return this.enqueue(() =>
+      reportRun(this.events, this.runtime.name, parsed.source, this.id, () => this.runNow(parsed)),
+    );
+  }
+
+  /** Like run(), with the output also readable as it comes: `for await (const chunk of stream)`. */
+  stream(opts: Omit<SessionRunOpts, 'onStdout' | 'onStderr'>): RunStream {
+    return streamRun((callbacks) => this.run({ ...opts, ...callbacks }));
   }
 
   /** Writes a file into the session's work dir (a plain relative path; parents are created). */
@@ -183,10 +196,11 @@ export class Session {
     });
     cgroup.startAccounting();
     const id = this.nextId++;
+    const decoder = new OutputDecoder(opts);
     const run = new SessionRun(id, limits, cgroup, opts.signal, {
       kill: () => this.sandbox.send({ op: 'kill' }),
       abandon: () => void this.close('its runner stopped answering'),
-      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+      ...(decoder.wanted ? { onOutput: (stream, bytes) => decoder.write(stream, bytes) } : {}),
     });
     this.current = run;
     const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('base64');
@@ -195,6 +209,7 @@ export class Session {
       await run.done;
     } finally {
       this.current = null;
+      decoder.flush();
     }
     return toResult(base, run.outcome(this.sandbox.diskFull), limits, this.sandbox.workDir, opts.outDir);
   }

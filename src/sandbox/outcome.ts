@@ -62,6 +62,11 @@ export class CappedBuffer {
 
   constructor(private readonly max: number) {}
 
+  /** Bytes that still fit. */
+  get room(): number {
+    return this.max - this.size;
+  }
+
   push(chunk: Buffer): boolean {
     const room = this.max - this.size;
     if (chunk.length > room) {

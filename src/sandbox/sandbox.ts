@@ -37,6 +37,8 @@ export interface SandboxSpec {
    * runner serves many jobs sent as `<length>\n<json>` frames and reports JSON lines (runners/session.*).
    */
   protocol?: 'job' | 'session';
+  /** Called once the sandbox is destroyed and its cgroups are removed. */
+  onDestroyed?: () => void;
 }
 
 /** A JSON event from a session runner. */
@@ -57,6 +59,8 @@ export interface Job {
   stdin: string | Uint8Array | undefined;
   limits: Limits;
   signal: AbortSignal | undefined;
+  /** Receives each chunk of output as it arrives (only what fits the output cap). */
+  onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
 }
 
 /** The sandbox could not be started; the message says why (bwrap's own words when it has any). */
@@ -198,7 +202,11 @@ export class Sandbox {
       for (const fd of this.dirFds.splice(0)) closeSync(fd);
       if (this.spec.hostWorkDir !== undefined)
         rmSync(this.spec.hostWorkDir, { recursive: true, force: true });
-      await this.spec.cgroup?.destroy();
+      try {
+        await this.spec.cgroup?.destroy();
+      } finally {
+        this.spec.onDestroyed?.();
+      }
     })();
     return this.destroyed;
   }
@@ -372,6 +380,8 @@ class RunningJob {
   }
 
   collect(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    const room = this[stream].room;
+    if (this.job.onOutput && room > 0) this.job.onOutput(stream, chunk.subarray(0, room));
     if (!this[stream].push(chunk)) this.stop('output_limit');
   }
 

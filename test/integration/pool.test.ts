@@ -15,7 +15,7 @@ function sandboxCgroups(): string[] {
 
 let engine: Engine;
 beforeAll(async () => {
-  engine = await createEngine({ warmSandboxes: 1 });
+  engine = await createEngine({ pool: { size: 1 } });
 });
 afterAll(async () => {
   await engine.close();

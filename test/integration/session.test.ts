@@ -4,7 +4,7 @@ import { createEngine, SessionClosedError, type Engine, type Session } from '../
 let engine: Engine;
 let py: Session;
 beforeAll(async () => {
-  engine = await createEngine({ warmSandboxes: 0, limits: { timeoutMs: 5_000 } });
+  engine = await createEngine({ pool: { size: 0 }, limits: { timeoutMs: 5_000 } });
   py = await engine.createSession({ language: 'python', preload: ['json', 'csv'] });
 });
 afterAll(async () => {

@@ -103,7 +103,7 @@ async function batchScript(file: string, opts: BatchCliOpts): Promise<number> {
   if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
 
   // Every run carries item.json, so a warm pool (input-less sandboxes only) would go unused.
-  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox, warmSandboxes: 0 });
+  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox, pool: { size: 0 } });
   const interrupt = new Interrupt();
   const bar = new ProgressBar(process.stderr);
   let batch: BatchResult;

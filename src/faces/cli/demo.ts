@@ -21,7 +21,7 @@ export function demoCommand(setExitCode: (code: number) => void): Command {
 
 /** Runs every demo; true when all behaved as expected. */
 export async function runDemos(out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
-  const engine = await createEngine({ warmSandboxes: 0 });
+  const engine = await createEngine({ pool: { size: 0 } });
   let listener: HostListener | null = null;
   let passed = 0;
   try {

@@ -111,7 +111,7 @@ function notChecked(why: string, fix: string): SandboxChecks {
 async function sandboxChecks(): Promise<SandboxChecks> {
   let engine: Engine;
   try {
-    engine = await createEngine({ warmSandboxes: 0 });
+    engine = await createEngine({ pool: { size: 0 } });
   } catch (err) {
     return notChecked('cannot create a sandbox', messageOf(err));
   }

@@ -74,7 +74,7 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
   if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
 
   // One run per process: a warm pool would only start a sandbox nobody uses.
-  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox, warmSandboxes: 0 });
+  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox, pool: { size: 0 } });
   const interrupt = new Interrupt();
   let result: RunResult;
   try {

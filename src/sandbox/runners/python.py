@@ -1,4 +1,4 @@
-# scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py`.
+# scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py [module-to-preload ...]`.
 # It says `ready` on fd 3 and waits for `go <file>\n<source>` on fd 6 (meanwhile the host confines the
 # sandbox and holds its work dir), and writes the script. It compiles the script first (a syntax error is reported on
 # fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, then runs the script as __main__ with
@@ -47,7 +47,19 @@ def site_dirs():
     return [d for d in candidates if os.path.isdir(d)]
 
 
+def preload(modules):
+    """Imports what the host asked for while we wait; a failure is left for the script to meet."""
+    for module in modules:
+        try:
+            __import__(module)
+        except Exception:
+            pass
+
+
 def main():
+    sys.path[0] = os.getcwd()
+    sys.path.extend(site_dirs())
+    preload(sys.argv[1:])
     path, source = wait_for_job()
     try:
         code = compile(source, os.path.basename(path), "exec", dont_inherit=True)
@@ -65,8 +77,6 @@ def main():
     sys.stdout.reconfigure(line_buffering=True)
 
     sys.argv = [os.path.basename(path)]
-    sys.path[0] = os.getcwd()
-    sys.path.extend(site_dirs())
     module = type(sys)("__main__")
     module.__file__ = path
     module.__builtins__ = __builtins__

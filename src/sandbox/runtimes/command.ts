@@ -43,12 +43,14 @@ export const FILE_PLACEHOLDER = '{file}';
 
 /**
  * argv that starts the runner of `spec`; `runnerDir` is where the runner programs are (RUNNER_DIR inside
- * the sandbox, the package's runners dir when unsandboxed). The script itself comes later, with `go`.
+ * the sandbox, the package's runners dir when unsandboxed); a python runner imports `preload` while it
+ * waits. The script itself comes later, with `go`.
  */
-export function runtimeCommand(spec: RuntimeSpec, runnerDir = RUNNER_DIR): string[] {
+export function runtimeCommand(spec: RuntimeSpec, runnerDir = RUNNER_DIR, preload: string[] = []): string[] {
   const runner = `${runnerDir}/${RUNNER_FILES[spec.runner]}`;
   switch (spec.runner) {
     case 'python':
+      return [spec.interpreter, ...spec.args, runner, ...preload];
     case 'node':
       return [spec.interpreter, ...spec.args, runner];
     case 'exec': {
