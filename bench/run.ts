@@ -5,10 +5,12 @@
  *     and bare bubblewrap running the same, so the sandbox's own cost is visible.
  *   warmTrivialPython: a one-shot run served by the engine's warm pool (refilled, untimed, before each
  *     round) vs the same baselines.
+ *   trivialPythonInSession, pandasDescribeCorr10kRows, throughput: see bench/sessions.ts.
  */
 import { spawn } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { createEngine, type Engine } from '../src/index.js';
+import { benchSessions } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 60);
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
       },
       coldTrivialPython: compare(coldResults, 'scriptboxCold'),
       warmTrivialPython: compare(warmResults, 'scriptboxWarm'),
+      ...(await benchSessions(cold, ROUNDS)),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -137,6 +137,9 @@ export class SessionRun {
       this.end();
     }
     if (event.event === 'exit') {
+      if (typeof event['error'] === 'string') {
+        this.lost ??= `the session runner could not run the script: ${event['error']}`;
+      }
       this.exit = {
         code: typeof event['code'] === 'number' ? event['code'] : null,
         signal: typeof event['signal'] === 'string' ? event['signal'] : null,

@@ -15,7 +15,7 @@ export async function startUnsandboxed(
   inputs: ResolvedInput[],
   startTimeoutMs: number,
 ): Promise<Sandbox> {
-  const dir = mkdtempSync(join(tmpdir(), 'scriptbox-unsafe-'));
+  const dir = mkdtempSync(join(tmpdir(), `scriptbox-unsafe-${process.pid}-`));
   try {
     for (const input of inputs) {
       writeFileSync(

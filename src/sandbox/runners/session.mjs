@@ -86,13 +86,18 @@ async function serveRun(job) {
   child.stdin.end(Buffer.from(job.stdin ?? '', 'base64'));
   const [code, signal] = await new Promise((resolve) => child.once('close', (c, s) => resolve([c, s])));
   current = null;
+  await finishRun(job.id, code, signal);
+}
+
+/** Kills what the run left, ends both output streams with a fresh token, reports the exit. */
+async function finishRun(id, code, signal, error) {
   await killStrays();
   const token = [...crypto.getRandomValues(new Uint8Array(16))]
     .map((b) => b.toString(16).padStart(2, '0'))
     .join('');
   writeSync(1, `\n${token}\n`);
   writeSync(2, `\n${token}\n`);
-  report({ event: 'exit', id: job.id, code, signal, token });
+  report({ event: 'exit', id, code, signal, token, ...(error ? { error } : {}) });
 }
 
 function servePut(job) {
@@ -125,8 +130,15 @@ async function drain() {
   busy = true;
   while (queue.length > 0) {
     const job = queue.shift();
-    if (job.op === 'run') await serveRun(job);
-    else if (job.op === 'put') servePut(job);
+    if (job.op === 'run') {
+      try {
+        await serveRun(job);
+      } catch (err) {
+        // Never lose the session to one run: report it as that run's failure.
+        current = null;
+        await finishRun(job.id, null, 'SIGKILL', `${err.name}: ${err.message}`);
+      }
+    } else if (job.op === 'put') servePut(job);
   }
   busy = false;
 }

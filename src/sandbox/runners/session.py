@@ -157,51 +157,57 @@ def serve_run(job, control):
         run_child(code, path, stdin_read)
     os.close(stdin_read)
     report({"event": "started", "id": job["id"]})
-    feed_stdin(stdin_write, base64.b64decode(job.get("stdin") or ""))
-    status = wait_for(pid, control)
+    status = wait_for(pid, control, stdin_write, base64.b64decode(job.get("stdin") or ""))
+    finish_run(job["id"], status)
+
+
+def finish_run(run_id, status, error=None):
+    """Kills what the run left, ends both output streams with a fresh token, reports the exit."""
     kill_strays()
     token = os.urandom(16).hex()
     for fd in (1, 2):
         os.write(fd, ("\n%s\n" % token).encode("ascii"))
-    code = os.waitstatus_to_exitcode(status) if status is not None else -9
-    report({"event": "exit", "id": job["id"], "code": code if code >= 0 else None,
-            "signal": signal.Signals(-code).name if code < 0 else None, "token": token})
+    code = os.waitstatus_to_exitcode(status) if status is not None else -signal.SIGKILL
+    event = {"event": "exit", "id": run_id, "code": code if code >= 0 else None,
+             "signal": signal.Signals(-code).name if code < 0 else None, "token": token}
+    if error:
+        event["error"] = error
+    report(event)
 
 
-def feed_stdin(fd, data):
-    """Writes the run's stdin in a thread (a script that never reads it must not block us)."""
-    import threading
-
-    def write():
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-
-    threading.Thread(target=write, daemon=True).start()
-
-
-def wait_for(pid, control):
-    """Waits for the child; a kill frame from the host kills it (and its process group) at once."""
+def wait_for(pid, control, stdin_fd, stdin_data):
+    """Waits for the child while feeding its stdin (no thread: the run may have used up every pid);
+    a kill frame from the host kills it and everything it started at once."""
     pidfd = os.pidfd_open(pid)
+    os.set_blocking(stdin_fd, False)
+    pending = memoryview(stdin_data)
     try:
         while True:
-            ready = select.select([pidfd, CONTROL_FD], [], [])[0]
-            if CONTROL_FD in ready and control.kill_requested():
+            writers = [stdin_fd] if stdin_fd is not None else []
+            readable, writable, _ = select.select([pidfd, CONTROL_FD], writers, [])
+            if writable:
+                try:
+                    pending = pending[os.write(stdin_fd, pending[:65536]):]
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:  # the script closed its stdin
+                    pending = pending[:0]
+                if not pending:
+                    os.close(stdin_fd)
+                    stdin_fd = None
+            if CONTROL_FD in readable and control.kill_requested():
                 try:
                     os.kill(-1, signal.SIGKILL)  # the child and all it started; reaped below
                 except ProcessLookupError:
                     pass
-            if pidfd in ready or CONTROL_FD in ready:
+            if pidfd in readable or CONTROL_FD in readable:
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if done:
                     return status
     finally:
         os.close(pidfd)
+        if stdin_fd is not None:
+            os.close(stdin_fd)
 
 
 def serve_put(job):
@@ -251,7 +257,10 @@ def main():
     control = Control()
     for job in control.frames():
         if job["op"] == "run":
-            serve_run(job, control)
+            try:
+                serve_run(job, control)
+            except Exception as err:  # never lose the session to one run: report it as that run's failure
+                finish_run(job["id"], None, "%s: %s" % (type(err).__name__, err))
         elif job["op"] == "put":
             serve_put(job)
 

@@ -1,0 +1,150 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEngine, type RunResult, type Session } from '../../src/index.js';
+
+const CGROUP_DIRS = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpuacct'];
+/** This test's engine has a disk size no other test uses, so its bwrap command lines are recognisable. */
+const DISK_MB = 23;
+const MARKER = `--size ${DISK_MB * 1_048_576} `;
+
+/** Live processes of this test's sandboxes: bwrap with the marker, and everything below one. */
+function sandboxProcesses(): string[] {
+  const parentOf = new Map<number, number>();
+  const cmdlines = new Map<number, string>();
+  for (const name of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      cmdlines.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' '));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const marked = (pid: number): boolean => (cmdlines.get(pid) ?? '').includes(MARKER);
+  const ours = (pid: number): boolean => {
+    for (let at: number | undefined = pid; at !== undefined && at > 1; at = parentOf.get(at)) {
+      if (marked(at)) return true;
+    }
+    return false;
+  };
+  return [...cmdlines].filter(([pid]) => ours(pid)).map(([pid, cmd]) => `${pid}: ${cmd.slice(0, 120)}`);
+}
+
+/** Engine cgroup directories (every hierarchy) whose names start with `prefix`. */
+function cgroupDirs(prefix: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 4) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      if (entry.name.startsWith(prefix)) found.push(join(dir, entry.name));
+      else walk(join(dir, entry.name), depth + 1);
+    }
+  };
+  for (const dir of CGROUP_DIRS) walk(dir, 0);
+  return found;
+}
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+/** Host temp dirs an engine of this process made (only unsafe runs ever make one). */
+const scriptboxTempDirs = (): string[] =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`scriptbox-unsafe-${process.pid}-`));
+
+describe('no leaks', () => {
+  it('after thousands of runs (killed and timed-out ones too), close() leaves nothing behind', async () => {
+    const before = {
+      fds: openFds(),
+      temp: scriptboxTempDirs(),
+      cgroups: cgroupDirs(`scriptbox-${process.pid}-`),
+    };
+    expect(sandboxProcesses()).toEqual([]);
+    const engine = await createEngine({ pool: { size: 2 }, limits: { timeoutMs: 5_000, diskMb: DISK_MB } });
+    const ourCgroups = (): string[] =>
+      cgroupDirs(`scriptbox-${process.pid}-`).filter((dir) => !before.cgroups.includes(dir));
+    expect(ourCgroups().length).toBeGreaterThan(0); // a control: the engine's own cgroups are seen
+    const kinds = new Map<string, number>();
+    const count = (result: RunResult): void => {
+      const kind = result.error?.kind ?? 'ok';
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    };
+    const sessions: Session[] = await Promise.all(
+      ['python', 'python', 'javascript'].map((language) => engine.createSession({ language })),
+    );
+    const [py1, py2, js] = sessions as [Session, Session, Session];
+    const sessionWork = async (session: Session, runs: number, language: string): Promise<void> => {
+      for (let i = 0; i < runs; i++) {
+        if (i % 100 === 7) {
+          count(
+            await session.run({
+              source: language === 'python' ? 'while True: pass' : 'for(;;){}',
+              limits: { timeoutMs: 60 },
+            }),
+          );
+        } else if (i % 100 === 13) {
+          const controller = new AbortController();
+          setTimeout(() => controller.abort(), 30);
+          count(
+            await session.run({
+              source: language === 'python' ? 'import time\ntime.sleep(5)' : 'setTimeout(() => {}, 5000)',
+              signal: controller.signal,
+            }),
+          );
+        } else if (i % 100 === 21 && language === 'python') {
+          count(
+            await session.run({
+              source: 'import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(30)',
+            }),
+          );
+        } else {
+          count(await session.run({ source: language === 'python' ? 'pass' : '0' }));
+        }
+      }
+    };
+    const oneShots = async (runs: number): Promise<void> => {
+      for (let i = 0; i < runs; i++) {
+        const timeout = i % 25 === 3;
+        count(
+          await engine.run({
+            language: i % 2 === 0 ? 'python' : 'bash',
+            source: timeout
+              ? i % 2 === 0
+                ? 'while True: pass'
+                : 'while :; do :; done'
+              : i % 2 === 0
+                ? 'pass'
+                : 'true',
+            limits: timeout ? { timeoutMs: 60 } : {},
+          }),
+        );
+      }
+    };
+    await Promise.all([
+      sessionWork(py1, 1000, 'python'),
+      sessionWork(py2, 800, 'python'),
+      sessionWork(js, 100, 'javascript'),
+      oneShots(300),
+    ]);
+    const batch = await engine.runBatch({
+      script: { language: 'python', source: 'import json, sys\nprint(json.load(sys.stdin)["n"])' },
+      items: Array.from({ length: 60 }, (_, n) => ({ n })),
+      concurrency: 6,
+    });
+    expect(batch.summary.succeeded).toBe(60);
+
+    const total = [...kinds.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBe(2200);
+    // i % 100 === 7 and i % 25 === 3 time out; i % 100 === 13 are cancelled.
+    expect(kinds.get('timeout')).toBe(10 + 8 + 1 + 12);
+    expect(kinds.get('cancelled')).toBe(10 + 8 + 1);
+    expect(sandboxProcesses().length).toBeGreaterThan(0); // the live sessions and the pool, as a control
+
+    await engine.close();
+    expect(sandboxProcesses().join('\n'), 'processes left').toBe('');
+    expect(ourCgroups(), 'cgroups left').toEqual([]);
+    // Sandboxed runs keep everything in the sandbox's own tmpfs: not one host temp dir, ever.
+    expect(scriptboxTempDirs().filter((name) => !before.temp.includes(name))).toEqual([]);
+    expect(openFds()).toBe(before.fds);
+  }, 240_000);
+});
