@@ -7,7 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { InvalidOptionsError, ScriptboxError } from '../errors.js';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { FileNotFoundError, InvalidOptionsError, ScriptboxError } from '../errors.js';
 import { collectOutputs, prepareDestDir, readFileSafely } from '../sandbox/outputs.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
@@ -61,6 +63,10 @@ export const SessionRunOptsSchema = z
       .union([z.string(), z.custom<Uint8Array>((value) => value instanceof Uint8Array)])
       .optional()
       .describe('Data given to the script on standard input'),
+    files: z
+      .array(InputFileSchema)
+      .optional()
+      .describe('Files written into the work dir before this run (they stay for later runs)'),
     limits: PartialLimitsSchema.optional().describe("This run's limits; unset ones come from the session"),
     outDir: z.string().optional().describe('Host directory to copy the files under out/ into'),
     signal: z.instanceof(AbortSignal).optional().describe('Aborting it cancels the run (the session stays)'),
@@ -76,6 +82,15 @@ export class SessionClosedError extends ScriptboxError {
       'SESSION_CLOSED',
       `this session is closed (${reason}); create a new one with engine.createSession()`,
     );
+  }
+}
+
+/** Reads a host file the caller named, or says which one could not be read. */
+async function readHostFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (cause) {
+    throw new FileNotFoundError(`cannot read input file ${path}: ${(cause as Error).message}`, { cause });
   }
 }
 
@@ -187,6 +202,10 @@ export class Session {
       file = prepared.prepared.fileName;
     }
     if (opts.outDir !== undefined) await prepareDestDir(opts.outDir);
+    for (const input of opts.files ?? []) {
+      if ('path' in input) await this.put(basename(input.path), await readHostFile(input.path));
+      else await this.put(input.name, input.content);
+    }
     const cgroup = this.sandbox.cgroup;
     if (!cgroup) throw new SessionClosedError('it has no cgroup');
     // Limits relative to what the idle runner holds: the run gets its own allowance on top.

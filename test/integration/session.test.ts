@@ -29,6 +29,20 @@ describe('python sessions', () => {
     expect(result.usage.peakMemoryBytes).toBeLessThan(16 * 1_048_576);
   });
 
+  it('takes files with a run, from bytes or from a host path, and keeps them', async () => {
+    const result = await py.run({
+      source: 'print(open("notes/a.txt").read(), open("package.json").read()[:1])',
+      files: [{ name: 'notes/a.txt', content: 'from bytes' }, { path: 'package.json' }],
+    });
+    expect(result.stdout).toBe('from bytes {\n');
+    expect((await py.listFiles()).map((f) => f.path)).toEqual(
+      expect.arrayContaining(['notes/a.txt', 'package.json']),
+    );
+    await expect(py.run({ source: 'pass', files: [{ path: '/nonexistent/x.csv' }] })).rejects.toThrow(
+      /cannot read input file \/nonexistent\/x\.csv/,
+    );
+  });
+
   it('gives each run its own stdin', async () => {
     const one = await py.run({ source: 'import sys\nprint(sys.stdin.read()[::-1])', stdin: 'abc' });
     const two = await py.run({ source: 'import sys\nprint(repr(sys.stdin.read()))' });
