@@ -12,11 +12,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync, rmSync, statfsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import type { Limits } from '../engine/options.js';
 import { FD, WORK_DIR } from './bwrap.js';
 import type { SandboxCgroup } from './cgroups.js';
 import { sealStdio, type StdioEntry } from './fds.js';
-import { CappedBuffer, exitStatus, parseStatus, type KillReason, type SandboxRunOutcome } from './outcome.js';
+import { RunningJob, type Job } from './job.js';
+import { exitStatus, parseStatus, type SandboxRunOutcome } from './outcome.js';
 
 export interface SandboxSpec {
   /** bwrap and its arguments; or, unsandboxed, the runtime command itself. */
@@ -52,21 +52,9 @@ export interface SessionListener {
   onExit(): void;
 }
 
-export interface Job {
-  /** File name the script gets in the work dir (main.py, main.mjs...). */
-  scriptFile: string;
-  code: string;
-  stdin: string | Uint8Array | undefined;
-  limits: Limits;
-  signal: AbortSignal | undefined;
-  /** Receives each chunk of output as it arrives (only what fits the output cap). */
-  onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
-}
-
 /** The sandbox could not be started; the message says why (bwrap's own words when it has any). */
 export class SandboxStartError extends Error {}
 
-const CPU_POLL_MS = 20;
 const STATUS_MAX = 65_536;
 const STARTUP_LOG_MAX = 16_384;
 
@@ -358,53 +346,6 @@ export class Sandbox {
 
   get exited(): boolean {
     return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-}
-
-/** The limits and output of the job in flight. */
-class RunningJob {
-  readonly stdout: CappedBuffer;
-  readonly stderr: CappedBuffer;
-  readonly startedAt = performance.now();
-  killedFor: KillReason | null = null;
-  setupError: string | null = null;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly onAbort = (): void => this.stop('cancelled');
-
-  constructor(
-    private readonly sandbox: Sandbox,
-    private readonly job: Job,
-  ) {
-    this.stdout = new CappedBuffer(job.limits.maxOutputBytes);
-    this.stderr = new CappedBuffer(job.limits.maxOutputBytes);
-  }
-
-  collect(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    const room = this[stream].room;
-    if (this.job.onOutput && room > 0) this.job.onOutput(stream, chunk.subarray(0, room));
-    if (!this[stream].push(chunk)) this.stop('output_limit');
-  }
-
-  startTimers(): void {
-    const { limits, signal } = this.job;
-    this.timers.push(setTimeout(() => this.stop('timeout'), limits.timeoutMs));
-    this.timers.push(
-      setInterval(() => {
-        if (this.sandbox.cpuMs() > limits.cpuMs) this.stop('cpu');
-      }, CPU_POLL_MS),
-    );
-    if (signal?.aborted) this.stop('cancelled');
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  stopTimers(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.job.signal?.removeEventListener('abort', this.onAbort);
-  }
-
-  private stop(reason: KillReason): void {
-    if (this.killedFor === null && !this.sandbox.exited) this.killedFor = reason;
-    this.sandbox.kill();
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectCgroupLayout, parseMountInfo, parseProcCgroup } from '../../src/sandbox/cgroups.js';
+import { detectCgroupLayout, parseMountInfo, parseProcCgroup } from '../../src/sandbox/cgroup-layout.js';
 import { SandboxUnavailableError } from '../../src/errors.js';
 
 const V1_MOUNTINFO = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
