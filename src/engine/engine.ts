@@ -222,7 +222,9 @@ class SandboxEngine implements Engine {
       ? (stream: 'stdout' | 'stderr', bytes: Buffer) => decoder.write(stream, bytes)
       : undefined;
     try {
-      const job = { scriptFile, code, stdin: opts.stdin, limits, signal: opts.signal, onOutput };
+      // Unsandboxed runs wrote their inputs into their directory already.
+      const files = this.unsafe ? undefined : (carriedFiles(inputs) ?? undefined);
+      const job = { scriptFile, code, files, stdin: opts.stdin, limits, signal: opts.signal, onOutput };
       const outcome = await sandbox.run(job);
       decoder.flush();
       return await toResult(base, outcome, limits, sandbox.workDir, opts.outDir);
@@ -242,12 +244,15 @@ class SandboxEngine implements Engine {
     if (this.unsafe) return startUnsandboxed(runtime, inputs, START_TIMEOUT_MS);
     if (!this.launcher || !this.pool) throw new EngineClosedError();
     const warm = this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;
-    return warm ?? this.launcher.start(runtime, limits, 'run', inputs);
+    return warm ?? this.launcher.start(runtime, limits, 'run', carriedFiles(inputs) === null ? inputs : []);
   }
 
-  /** Warm sandboxes carry no input files and have the engine's default disk size. */
+  /**
+   * Warm sandboxes have the engine's default disk size and mount no input files: a run fits when its
+   * inputs are small enough to travel with its job.
+   */
   private fitsPool(inputs: ResolvedInput[], limits: Limits): boolean {
-    return inputs.length === 0 && limits.diskMb === this.limits.diskMb;
+    return limits.diskMb === this.limits.diskMb && carriedFiles(inputs) !== null;
   }
 
   private trackCleanup(cleanup: Promise<void>): void {
@@ -276,6 +281,21 @@ class SandboxEngine implements Engine {
       });
     }
   }
+}
+
+/** Most bytes of input files sent with a job rather than mounted into a sandbox started for the run. */
+const CARRIED_FILES_MAX_BYTES = 1_048_576;
+
+/** The inputs as files a job carries, or null when one is a host file or they are too big for that. */
+function carriedFiles(inputs: ResolvedInput[]): Array<{ name: string; content: string | Uint8Array }> | null {
+  let bytes = 0;
+  const files: Array<{ name: string; content: string | Uint8Array }> = [];
+  for (const input of inputs) {
+    if (typeof input.data === 'number') return null;
+    bytes += Buffer.byteLength(input.data);
+    files.push({ name: input.name, content: input.data });
+  }
+  return bytes <= CARRIED_FILES_MAX_BYTES ? files : null;
 }
 
 function withInterpreterOverride(spec: RuntimeSpec, env: EnvConfig): RuntimeSpec {

@@ -8,6 +8,8 @@ export interface Job {
   /** File name the script gets in the work dir (main.py, main.mjs...). */
   scriptFile: string;
   code: string;
+  /** Small files the runner writes (read-only) into the work dir before the script. */
+  files?: Array<{ name: string; content: string | Uint8Array }> | undefined;
   stdin: string | Uint8Array | undefined;
   limits: Limits;
   signal: AbortSignal | undefined;

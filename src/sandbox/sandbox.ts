@@ -150,7 +150,7 @@ export class Sandbox {
     }
     endQuietly(this.child.stdin, job.stdin);
     // The runner writes the script into the work dir itself: host uids are not mapped inside the sandbox.
-    endQuietly(this.pipe<Writable>(FD.go), `go ${job.scriptFile}\n${job.code}`);
+    endQuietly(this.pipe<Writable>(FD.go), jobMessage(job));
     running.startTimers();
     try {
       await this.closed;
@@ -347,6 +347,22 @@ export class Sandbox {
   get exited(): boolean {
     return this.child.exitCode !== null || this.child.signalCode !== null;
   }
+}
+
+/**
+ * A job as the runners read it: `go <file> <n>\n`, n files as `<name-length> <size>\n<name><bytes>`,
+ * then the script source up to EOF.
+ */
+function jobMessage(job: Job): Buffer {
+  const files = job.files ?? [];
+  const parts: Buffer[] = [Buffer.from(`go ${job.scriptFile} ${files.length}\n`)];
+  for (const file of files) {
+    const name = Buffer.from(file.name);
+    const content = Buffer.from(file.content);
+    parts.push(Buffer.from(`${name.length} ${content.length}\n`), name, content);
+  }
+  parts.push(Buffer.from(job.code));
+  return Buffer.concat(parts);
 }
 
 /** Calls `onLine` for each complete line arriving on `stream`. */

@@ -1,12 +1,17 @@
 # scriptbox exec runner: runs inside the sandbox as
 #   bash exec.sh <n> <syntax-check argv (n words)> <command argv>
-# where `{file}` in any word stands for the script. Says `ready` on fd 3 and waits for
-# `go <file>\n<source>` on fd 6 (meanwhile the host confines the sandbox and holds its work dir), writes
-# the script, closes every other fd, runs the syntax check (a failure is reported on fd 3 and nothing runs;
-# success is `ok`), closes fd 3 and replaces itself with the command.
+# where `{file}` in any word stands for the script. Says `ready` on fd 3 and waits for its job on fd 6
+# (meanwhile the host confines the sandbox and holds its work dir), writes the job's files and the script,
+# closes every other fd, runs the syntax check (a failure is reported on fd 3 and nothing runs; success
+# is `ok`), closes fd 3 and replaces itself with the command.
 printf 'ready\n' >&3
-read -r _ file <&6 || exit 0
-# The rest of the job is the script itself, up to EOF.
+read -r _ file count <&6 || exit 0
+# Then `count` files as `<name-length> <size>\n<name><bytes>`, then the script itself, up to EOF.
+for ((i = 0; i < ${count:-0}; i++)); do
+  read -r name_length size <&6
+  IFS= LC_ALL=C read -r -N "$name_length" name <&6
+  (umask 0222 && head -c "$size" >"$name") <&6
+done
 IFS= read -r -d '' source <&6
 (umask 0222 && printf '%s' "$source" >"$file")
 unset source

@@ -1,6 +1,6 @@
 // scriptbox node runner: runs inside the sandbox as `node runner.mjs`.
-// It says `ready` on fd 3 and waits for `go <file>\n<source>` on fd 6 (meanwhile the host confines the
-// sandbox and holds its work dir), and writes the script (already parsed and stripped of TypeScript
+// It says `ready` on fd 3 and waits for its job on fd 6 (meanwhile the host confines the sandbox and
+// holds its work dir), and writes the job's files and script (already parsed and stripped of TypeScript
 // types by the host). It closes
 // every fd but 0-2 and loads the script as the main module, ESM or CommonJS by its extension.
 import { closeSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
@@ -10,20 +10,34 @@ import { resolve } from 'node:path';
 const STATUS_FD = 3;
 const GO_FD = 6;
 
-/** Waits for `go <file>\n<source>` (until EOF), writes the script and returns its file name. */
+/**
+ * Waits for the job (until EOF): `go <file> <n>\n`, n files as `<name-length> <size>\n<name><bytes>`,
+ * then the script source. Writes the files (read-only) and the script; returns the script's name.
+ */
 function waitForJob() {
   writeSync(STATUS_FD, 'ready\n');
   const chunks = [];
-  const chunk = Buffer.alloc(65536);
+  const chunk = Buffer.alloc(1 << 20);
   for (let read = readSync(GO_FD, chunk); read > 0; read = readSync(GO_FD, chunk)) {
     chunks.push(Buffer.from(chunk.subarray(0, read)));
   }
   closeSync(GO_FD);
-  const message = Buffer.concat(chunks);
-  const newline = message.indexOf(10);
-  if (newline < 0) process.exit(0); // the host went away before giving a job
-  const name = message.subarray(0, newline).toString('utf8').split(' ').slice(1).join(' ');
-  writeFileSync(name, message.subarray(newline + 1), { flag: 'wx', mode: 0o444 });
+  let rest = Buffer.concat(chunks);
+  const line = () => {
+    const newline = rest.indexOf(10);
+    if (newline < 0) process.exit(0); // the host went away before giving a job
+    const text = rest.subarray(0, newline).toString('utf8');
+    rest = rest.subarray(newline + 1);
+    return text.split(' ');
+  };
+  const [, name, count = '0'] = line();
+  for (let i = 0; i < Number(count); i++) {
+    const [nameLength, size] = line().map(Number);
+    const fileName = rest.subarray(0, nameLength).toString('utf8');
+    writeFileSync(fileName, rest.subarray(nameLength, nameLength + size), { flag: 'wx', mode: 0o444 });
+    rest = rest.subarray(nameLength + size);
+  }
+  writeFileSync(name, rest, { flag: 'wx', mode: 0o444 });
   return name;
 }
 

@@ -1,6 +1,6 @@
 # scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py [module-to-preload ...]`.
-# It says `ready` on fd 3 and waits for `go <file>\n<source>` on fd 6 (meanwhile the host confines the
-# sandbox and holds its work dir), and writes the script. It compiles the script first (a syntax error is reported on
+# It says `ready` on fd 3 and waits for its job on fd 6 (meanwhile the host confines the sandbox and holds
+# its work dir), and writes the job's files and script. It compiles the script first (a syntax error is reported on
 # fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, then runs the script as __main__ with
 # the Debian dist-packages on sys.path (skipped by -S).
 import os
@@ -11,23 +11,34 @@ GO_FD = 6
 
 
 def wait_for_job():
-    """Waits for `go <file>\n<source>` (until EOF) and writes the script; returns its file name."""
+    """Waits for the job (until EOF): `go <file> <n>\n`, n files as `<name-length> <size>\n<name><bytes>`,
+    then the script source. Writes the files (read-only) and the script; returns the script's name."""
     os.write(STATUS_FD, b"ready\n")
     chunks = []
     while True:
-        chunk = os.read(GO_FD, 65536)
+        chunk = os.read(GO_FD, 1 << 20)
         if not chunk:
             break
         chunks.append(chunk)
     os.close(GO_FD)
-    header, newline, source = b"".join(chunks).partition(b"\n")
+    header, newline, rest = b"".join(chunks).partition(b"\n")
     if not newline:  # the host went away before giving a job
         sys.exit(0)
-    name = header.decode("utf-8").partition(" ")[2]
-    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    os.write(fd, source)
-    os.close(fd)
-    return name, source
+    words = header.decode("utf-8").split(" ")
+    name = words[1]
+    for _ in range(int(words[2]) if len(words) > 2 else 0):
+        line, _, rest = rest.partition(b"\n")
+        name_length, size = (int(word) for word in line.split(b" "))
+        write_new(rest[:name_length].decode("utf-8"), rest[name_length : name_length + size])
+        rest = rest[name_length + size :]
+    write_new(name, rest)
+    return name, rest
+
+
+def write_new(name, data):
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def report_syntax_error(err):
