@@ -6,10 +6,13 @@
  *   warmTrivialPython: a one-shot run served by the engine's warm pool (refilled, untimed, before each
  *     round) vs the same baselines.
  *   trivialPythonInSession, pandasDescribeCorr10kRows, throughput: see bench/sessions.ts.
+ *   generation: template render time and cache-hit time (in memory and the library's SQLite cache), see
+ *     bench/generate.ts.
  */
 import { spawn } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { createEngine, type Engine } from '../src/index.js';
+import { benchGenerate } from './generate.js';
 import { benchSessions } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
 
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
       coldTrivialPython: compare(coldResults, 'scriptboxCold'),
       warmTrivialPython: compare(warmResults, 'scriptboxWarm'),
       ...(await benchSessions(cold, ROUNDS)),
+      generation: await benchGenerate(),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -2,6 +2,8 @@
  * The one place that reads SCRIPTBOX_* environment variables. Precedence, resolved once:
  * per-call options > engine options > environment > built-in defaults.
  */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   parseOptions,
@@ -17,6 +19,16 @@ export const ENV_VARS = {
   SCRIPTBOX_SANDBOX_UID: 'Host uid that runs sandboxes when scriptbox runs as root (default 65534, nobody)',
   SCRIPTBOX_TIMEOUT_MS: 'Default wall-clock limit per run',
   SCRIPTBOX_MEMORY_MB: 'Default memory limit per run',
+  SCRIPTBOX_TEMPLATES:
+    'Colon-separated directories of user template packs, searched before the built-in packs (a user ' +
+    'template replaces a built-in one with the same id)',
+  SCRIPTBOX_LLM_BASE_URL:
+    'Base URL of an OpenAI-compatible chat completions API, e.g. https://api.openai.com/v1 or ' +
+    'http://127.0.0.1:11434/v1 (Ollama)',
+  SCRIPTBOX_LLM_MODEL: 'Model asked by `generate --prompt`, e.g. gpt-4o-mini or qwen2.5-coder:7b',
+  SCRIPTBOX_LLM_API_KEY:
+    'Key sent as `Authorization: Bearer` to that API (a secret: never logged; local servers need none)',
+  SCRIPTBOX_HOME: 'Data directory: the script library and the generation cache (default ~/.scriptbox)',
 } as const;
 export type EnvVarName = keyof typeof ENV_VARS;
 
@@ -27,12 +39,23 @@ const EnvSchema = z.object({
   SCRIPTBOX_SANDBOX_UID: z.coerce.number().int().min(0).optional(),
   SCRIPTBOX_TIMEOUT_MS: z.coerce.number().int().min(1).optional(),
   SCRIPTBOX_MEMORY_MB: z.coerce.number().int().min(8).optional(),
+  SCRIPTBOX_TEMPLATES: z.string().optional(),
+  SCRIPTBOX_LLM_BASE_URL: z.string().min(1).optional(),
+  SCRIPTBOX_LLM_MODEL: z.string().min(1).optional(),
+  SCRIPTBOX_LLM_API_KEY: z.string().min(1).optional(),
+  SCRIPTBOX_HOME: z.string().min(1).optional(),
 });
 
 export interface EnvConfig {
   sandbox: Partial<SandboxOpts>;
   limits: PartialLimits;
   interpreters: { python?: string; node?: string };
+  /** SCRIPTBOX_TEMPLATES split on `:` (see resolveTemplateDirs). */
+  templateDirs?: string[];
+  /** SCRIPTBOX_LLM_* as given (see resolveLlmSettings). */
+  llm?: LlmSettings;
+  /** SCRIPTBOX_HOME as given (see resolveHome for the precedence and the default). */
+  home?: string;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
@@ -50,6 +73,47 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       ...(parsed.SCRIPTBOX_MEMORY_MB ? { memoryMb: parsed.SCRIPTBOX_MEMORY_MB } : {}),
     },
     interpreters: { python: parsed.SCRIPTBOX_PYTHON, node: parsed.SCRIPTBOX_NODE },
+    ...(parsed.SCRIPTBOX_TEMPLATES
+      ? { templateDirs: parsed.SCRIPTBOX_TEMPLATES.split(':').filter((dir) => dir !== '') }
+      : {}),
+    llm: {
+      ...(parsed.SCRIPTBOX_LLM_BASE_URL ? { baseUrl: parsed.SCRIPTBOX_LLM_BASE_URL } : {}),
+      ...(parsed.SCRIPTBOX_LLM_MODEL ? { model: parsed.SCRIPTBOX_LLM_MODEL } : {}),
+      ...(parsed.SCRIPTBOX_LLM_API_KEY ? { apiKey: parsed.SCRIPTBOX_LLM_API_KEY } : {}),
+    },
+    ...(parsed.SCRIPTBOX_HOME ? { home: parsed.SCRIPTBOX_HOME } : {}),
+  };
+}
+
+/**
+ * The data directory (library, cache), absolute: the `home` option > SCRIPTBOX_HOME > ~/.scriptbox.
+ * A relative path is taken from the current directory.
+ */
+export function resolveHome(option: string | undefined, env: EnvConfig = readEnv()): string {
+  return resolve(option ?? env.home ?? join(homedir(), '.scriptbox'));
+}
+
+/** Directories of user template packs: the `templateDirs` option > SCRIPTBOX_TEMPLATES > none. */
+export function resolveTemplateDirs(option: string[] | undefined, env: EnvConfig = readEnv()): string[] {
+  return (option ?? env.templateDirs ?? []).map((dir) => resolve(dir));
+}
+
+/** Where `generate --prompt` sends its requests; the key is a secret (never logged nor put in errors). */
+export interface LlmSettings {
+  baseUrl?: string;
+  model?: string;
+  apiKey?: string;
+}
+
+/** LLM settings, field by field: options > SCRIPTBOX_LLM_* > unset. */
+export function resolveLlmSettings(option: LlmSettings = {}, env: EnvConfig = readEnv()): LlmSettings {
+  const baseUrl = option.baseUrl ?? env.llm?.baseUrl;
+  const model = option.model ?? env.llm?.model;
+  const apiKey = option.apiKey ?? env.llm?.apiKey;
+  return {
+    ...(baseUrl !== undefined ? { baseUrl } : {}),
+    ...(model !== undefined ? { model } : {}),
+    ...(apiKey !== undefined ? { apiKey } : {}),
   };
 }
 

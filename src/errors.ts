@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'FILE_NOT_FOUND'
   | 'ENGINE_CLOSED'
   | 'SESSION_CLOSED'
+  | 'GENERATION_FAILED'
+  | 'LIBRARY_NOT_FOUND'
+  | 'LIBRARY_CONFLICT'
   | 'INTERNAL';
 
 export interface ScriptboxErrorOpts {
@@ -74,9 +77,12 @@ export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
   USAGE: 2,
   UNKNOWN_RUNTIME: 2,
   FILE_NOT_FOUND: 2,
+  LIBRARY_NOT_FOUND: 2,
+  LIBRARY_CONFLICT: 2,
   SANDBOX_UNAVAILABLE: 70,
   ENGINE_CLOSED: 70,
   SESSION_CLOSED: 70,
+  GENERATION_FAILED: 70,
   INTERNAL: 70,
 };
 

@@ -15,9 +15,12 @@ describe('exit code tables (the CLI contract)', () => {
       USAGE: 2,
       UNKNOWN_RUNTIME: 2,
       FILE_NOT_FOUND: 2,
+      LIBRARY_NOT_FOUND: 2,
+      LIBRARY_CONFLICT: 2,
       SANDBOX_UNAVAILABLE: 70,
       ENGINE_CLOSED: 70,
       SESSION_CLOSED: 70,
+      GENERATION_FAILED: 70,
       INTERNAL: 70,
     });
     expect(exitCodeForError(new UsageError('x'))).toBe(2);

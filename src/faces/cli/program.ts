@@ -2,9 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { batchCommand } from './batch.js';
+import { cacheCommand } from './cache.js';
+import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor-command.js';
+import { generateCommand } from './generate.js';
 import { runCommand } from './run.js';
+import { scriptsCommand } from './scripts.js';
+import { templatesCommand } from './templates.js';
 
 function packageVersion(): string {
   // src/faces/cli/ and dist/faces/cli/ are both three levels below package.json.
@@ -22,6 +27,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'Run untrusted scripts (python, javascript, typescript, bash) in a real sandbox with hard limits',
     )
     .version(packageVersion(), '-V, --version', 'print the version')
+    // Program options only before the command, so `scripts show <name> --version 2` reaches the command.
+    .enablePositionalOptions()
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
@@ -29,11 +36,25 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   for (const command of [
     runCommand(setExitCode),
     batchCommand(setExitCode),
+    checkCommand(setExitCode),
     doctorCommand(setExitCode),
     demoCommand(setExitCode),
+    generateCommand(setExitCode),
+    templatesCommand(setExitCode),
+    scriptsCommand(setExitCode),
+    cacheCommand(setExitCode),
   ]) {
-    // addCommand() does not pass exitOverride and the output settings on; copy them explicitly.
-    program.addCommand(command.copyInheritedSettings(program));
+    program.addCommand(inherit(command, program));
   }
   return program;
+}
+
+/**
+ * addCommand() does not pass exitOverride and the output settings on; copy them explicitly, down to
+ * subcommands (`scriptbox scripts save`), so their usage errors exit 2 like the others.
+ */
+function inherit(command: Command, parent: Command): Command {
+  command.copyInheritedSettings(parent);
+  for (const sub of command.commands) inherit(sub, command);
+  return command;
 }

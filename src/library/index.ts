@@ -1,0 +1,45 @@
+/** The script library: SQLite store of scripts, versions, runs, audit, FTS search and the generation cache. */
+export { openLibrary } from './library.js';
+export { libraryCache, type GenerationCacheInfo, type LibraryGenerationCache } from './cache.js';
+export { LibraryConflictError, LibraryNotFoundError } from './errors.js';
+export {
+  EXTENSION_BY_LANGUAGE,
+  LIBRARY_LANGUAGES,
+  NAME_FORM,
+  formatScriptName,
+  isScriptName,
+  parseScriptName,
+  type LibraryLanguage,
+  type ScriptName,
+  type ScriptNameParts,
+} from './names.js';
+export {
+  CachePutSchema,
+  OpenLibraryOptsSchema,
+  SaveOptsSchema,
+  UpdateOptsSchema,
+  type AuditOpts,
+  type CachePutEntry,
+  type GetOpts,
+  type HistoryOpts,
+  type ListOpts,
+  type OpenLibraryOpts,
+  type RunOutcome,
+  type SaveOpts,
+  type SearchOpts,
+  type UpdateOpts,
+  type WhoOpts,
+} from './options.js';
+export type {
+  AuditAction,
+  AuditEntry,
+  CacheEntry,
+  CacheStats,
+  DeletedScript,
+  Library,
+  RunRecord,
+  ScriptRecord,
+  ScriptSummary,
+  SearchHit,
+  VersionInfo,
+} from './types.js';

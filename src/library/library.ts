@@ -1,0 +1,62 @@
+/**
+ * openLibrary(): the script library and generation cache in `<home>/library.db` (SQLite, WAL).
+ * One instance owns one connection; close() it when done. Writes are synchronous and each is one
+ * transaction, so a failure (or a killed process) never leaves half a change behind.
+ */
+import { userInfo } from 'node:os';
+import { resolveHome } from '../config.js';
+import { parseOptions } from '../engine/options.js';
+import { ScriptboxError } from '../errors.js';
+import { cacheClear, cacheGet, cachePut, cacheStats } from './cache.js';
+import { openDatabase, Sql } from './database.js';
+import { OpenLibraryOptsSchema, type OpenLibraryOpts } from './options.js';
+import { getScript, listScripts, listVersions, readAudit, runHistory, searchScripts } from './reads.js';
+import type { Library } from './types.js';
+import { deleteScript, recordRun, saveScript, updateScript, type Ctx } from './writes.js';
+
+function osUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Opens (creating and migrating as needed) the library; home: option > SCRIPTBOX_HOME > ~/.scriptbox. */
+export function openLibrary(raw: OpenLibraryOpts = {}): Library {
+  const opts = parseOptions(OpenLibraryOptsSchema, raw, 'library options');
+  const home = resolveHome(opts.home);
+  const { db, path } = openDatabase(home);
+  const clock = opts.now ?? (() => new Date());
+  const ctx: Ctx = { sql: new Sql(db), now: () => clock().toISOString(), who: opts.who ?? osUser() };
+  let closed = false;
+  const open = (): Ctx => {
+    if (closed)
+      throw new ScriptboxError('INTERNAL', 'this library is closed; open it again with openLibrary()');
+    return ctx;
+  };
+  return {
+    home,
+    path,
+    who: ctx.who,
+    save: (opts) => saveScript(open(), opts),
+    update: (name, opts) => updateScript(open(), name, opts),
+    get: (name, opts) => getScript(open().sql, name, opts),
+    versions: (name) => listVersions(open().sql, name),
+    list: (opts) => listScripts(open().sql, opts),
+    search: (query, opts) => searchScripts(open().sql, query, opts),
+    delete: (name, opts) => deleteScript(open(), name, opts),
+    recordRun: (name, version, result, who) => recordRun(open(), name, version, result, who),
+    history: (name, opts) => runHistory(open().sql, name, opts),
+    audit: (opts) => readAudit(open().sql, opts),
+    cacheGet: (key) => cacheGet(open(), key),
+    cachePut: (key, entry) => cachePut(open(), key, entry),
+    cacheStats: () => cacheStats(open()),
+    cacheClear: (opts) => cacheClear(open(), opts),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
