@@ -36,6 +36,15 @@ export interface RunUsage {
   peakMemoryBytes: number;
 }
 
+/** A static-check finding reported with a run (same shape as the checker's Finding). */
+export interface RunFinding {
+  rule: string;
+  severity: 'error' | 'warning';
+  message: string;
+  line: number;
+  column: number;
+}
+
 export interface RunResult {
   ok: boolean;
   language: string;
@@ -49,6 +58,8 @@ export interface RunResult {
   files: OutputFileInfo[];
   /** sha256 (hex) of the script source as given. */
   scriptHash: string;
+  /** Static-check findings, when the run was checked (`checks` warn or strict) and there were any. */
+  findings?: RunFinding[];
 }
 
 const LIMIT_KINDS: ReadonlySet<ErrorKind> = new Set([

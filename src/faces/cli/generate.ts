@@ -23,6 +23,7 @@ import { parseParamArgs } from '../../generate/param-args.js';
 import { createTemplateRegistry, type TemplateRegistry } from '../../generate/registry.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { generationCache, saveGenerated, withLibrary } from './generate-library.js';
+import { checkForRepair } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
 import { writeText } from './io.js';
 import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
@@ -195,6 +196,7 @@ async function fromPrompt(id: string | undefined, prompt: string, opts: Generate
         language,
         provider,
         cache: generationCache(library, language, 'llm'),
+        check: checkForRepair,
         run: opts.run,
         ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
         files: opts.input.map((path) => ({ path })),

@@ -5,6 +5,7 @@
 import { extname } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
+import { CHECK_POLICIES } from '../../check/index.js';
 import { DEFAULT_LIMITS, LimitsSchema, type PartialLimits } from '../../engine/options.js';
 import { UsageError } from '../../errors.js';
 import type { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
@@ -71,6 +72,7 @@ export const RunCliOptsSchema = z.object({
   outDir: z.string().optional(),
   json: z.boolean().default(false),
   unsafeNoSandbox: z.boolean().default(false),
+  checks: z.enum(CHECK_POLICIES).default('off'),
 });
 export type RunCliOpts = z.infer<typeof RunCliOptsSchema>;
 

@@ -11,6 +11,8 @@ import { UsageError } from '../../errors.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { readAll, readUserFile, writeText } from './io.js';
 import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema, type RunCliOpts } from './run-options.js';
+import { CHECK_POLICIES } from '../../check/index.js';
+import { checkedRun } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
 import { formatSummary } from './summary.js';
 
@@ -50,6 +52,11 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     )
     .option('--out-dir <dir>', 'copy the files the script writes under out/ into this directory')
     .option('--json', 'print the result as one JSON object on stdout instead of the script output')
+    .addOption(
+      new Option('--checks <policy>', 'static checks first: strict blocks on errors, warn reports them')
+        .choices(CHECK_POLICIES)
+        .default('off'),
+    )
     .addOption(new Option('--unsafe-no-sandbox', 'run WITHOUT isolation (dangerous; trusted code only)'))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (file: string, raw: unknown) => {
@@ -79,14 +86,20 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
   let result: RunResult;
   try {
     const runtime = chooseRuntime(engine.runtimes, file, opts.lang);
-    result = await engine.run({
+    result = await checkedRun({
       language: runtime.name,
       source,
-      ...(stdin !== undefined ? { stdin } : {}),
-      files: opts.input.map((path) => ({ path })),
-      limits: limitsFrom(opts),
-      ...(opts.outDir !== undefined ? { outDir: resolve(opts.outDir) } : {}),
-      signal: interrupt.signal,
+      policy: opts.checks,
+      run: () =>
+        engine.run({
+          language: runtime.name,
+          source,
+          ...(stdin !== undefined ? { stdin } : {}),
+          files: opts.input.map((path) => ({ path })),
+          limits: limitsFrom(opts),
+          ...(opts.outDir !== undefined ? { outDir: resolve(opts.outDir) } : {}),
+          signal: interrupt.signal,
+        }),
     });
   } finally {
     interrupt.dispose();
@@ -104,6 +117,10 @@ async function report(result: RunResult, json: boolean): Promise<void> {
   if (json) {
     await writeText(process.stdout, `${JSON.stringify(result)}\n`);
     return;
+  }
+  for (const finding of result.findings ?? []) {
+    const { line, column, severity, rule, message } = finding;
+    await writeText(process.stderr, `scriptbox: check ${line}:${column} ${severity} ${rule}: ${message}\n`);
   }
   await writeText(process.stdout, result.stdout);
   await writeText(process.stderr, result.stderr);
