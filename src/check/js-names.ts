@@ -5,37 +5,18 @@
  * `createRequire`, indirect calls (`(0, eval)`), `a || b`, `c ? a : b` and TypeScript casts. The alias table
  * is file-wide and ignores scopes: a name stands for everything it is ever bound to.
  */
+import { AliasTable } from './alias-table.js';
 import type { SyntaxNode } from './parsers.js';
-import { namedNodes } from './report.js';
 import { callArgs, jsFold, jsName, member, moduleName, propertyName, unwrap } from './js-fold.js';
 import { JS_GLOBALS, REQUIRE_FUNCTIONS } from './js-tables.js';
 
-const MAX_DEPTH = 64;
-
-export class JsNames {
-  private readonly aliases = new Map<string, Set<string>>();
-  private changed = false;
-  private cache: Map<number, string[]> | undefined;
-
+export class JsNames extends AliasTable {
   constructor(root: SyntaxNode) {
-    for (let round = 0; round < 6; round++) {
-      this.changed = false;
-      for (const node of namedNodes(root)) this.collect(node);
-      if (!this.changed) break;
-    }
-    this.cache = new Map();
+    super();
+    this.build(root);
   }
 
-  qualify(node: SyntaxNode | null, depth = 0): string[] {
-    if (node === null || depth > MAX_DEPTH) return [];
-    const cached = depth === 0 ? this.cache?.get(node.id) : undefined;
-    if (cached !== undefined) return cached;
-    const names = [...new Set(this.resolve(node, depth + 1))];
-    if (depth === 0) this.cache?.set(node.id, names);
-    return names;
-  }
-
-  private resolve(node: SyntaxNode, depth: number): string[] {
+  protected resolve(node: SyntaxNode, depth: number): string[] {
     const field = (name: string): SyntaxNode | null => node.childForFieldName(name);
     switch (node.type) {
       case 'identifier':
@@ -122,18 +103,7 @@ export class JsNames {
     return out;
   }
 
-  private bind(name: string, targets: Iterable<string>): void {
-    let set = this.aliases.get(name);
-    for (const target of targets) {
-      if (set === undefined) this.aliases.set(name, (set = new Set()));
-      if (!set.has(target)) {
-        set.add(target);
-        this.changed = true;
-      }
-    }
-  }
-
-  private collect(node: SyntaxNode): void {
+  protected collect(node: SyntaxNode): void {
     switch (node.type) {
       case 'variable_declarator':
         return this.bindPattern(

@@ -6,40 +6,21 @@
  * `__builtins__`. The alias table is module-wide and ignores scopes: a name may stand for everything it is
  * ever bound to, so binding order and nesting cannot hide a use.
  */
+import { AliasTable } from './alias-table.js';
 import type { SyntaxNode } from './parsers.js';
-import { namedNodes } from './report.js';
 import { dotted, positionalArgs, pyFold, pyIdent } from './python-fold.js';
 import { PY_BUILTINS, REEXPORTED_MODULES } from './python-tables.js';
 
-const MAX_DEPTH = 64;
 const GLOBALS = '<globals>';
 
-export class PyNames {
-  private readonly aliases = new Map<string, Set<string>>();
+export class PyNames extends AliasTable {
   private readonly stars = new Set<string>();
   /** Qualified names bound by import statements (modules, or names taken from them). */
   readonly imported = new Set<string>(['builtins']);
-  private changed = false;
-  /** Set once the alias table is complete: the detectors ask about the same nodes many times. */
-  private cache: Map<number, string[]> | undefined;
 
   constructor(root: SyntaxNode) {
-    for (let round = 0; round < 6; round++) {
-      this.changed = false;
-      for (const node of namedNodes(root)) this.collect(node);
-      if (!this.changed) break;
-    }
-    this.cache = new Map();
-  }
-
-  /** Everything `node` may refer to, as qualified names (`os.system`, `builtins.eval`, `<globals>`). */
-  qualify(node: SyntaxNode | null, depth = 0): string[] {
-    if (node === null || depth > MAX_DEPTH) return [];
-    const cached = depth === 0 ? this.cache?.get(node.id) : undefined;
-    if (cached !== undefined) return cached;
-    const names = [...new Set(this.resolve(node, depth + 1))];
-    if (depth === 0) this.cache?.set(node.id, names);
-    return names;
+    super();
+    this.build(root);
   }
 
   /** What a bare name refers to: its aliases, names from `from m import *`, the builtin of that name. */
@@ -51,7 +32,7 @@ export class PyNames {
     return out;
   }
 
-  private resolve(node: SyntaxNode, depth: number): string[] {
+  protected resolve(node: SyntaxNode, depth: number): string[] {
     switch (node.type) {
       case 'identifier':
         return this.qualifyName(pyIdent(node));
@@ -134,18 +115,7 @@ export class PyNames {
     return names.some((q) => this.imported.has(q) || q === 'builtins' || REEXPORTED_MODULES.has(q));
   }
 
-  private bind(name: string, targets: Iterable<string>): void {
-    let set = this.aliases.get(name);
-    for (const target of targets) {
-      if (set === undefined) this.aliases.set(name, (set = new Set()));
-      if (!set.has(target)) {
-        set.add(target);
-        this.changed = true;
-      }
-    }
-  }
-
-  private collect(node: SyntaxNode): void {
+  protected collect(node: SyntaxNode): void {
     switch (node.type) {
       case 'import_statement':
         for (const name of node.childrenForFieldName('name')) {
