@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'GENERATION_FAILED'
   | 'LIBRARY_NOT_FOUND'
   | 'LIBRARY_CONFLICT'
+  | 'UNAUTHORIZED'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 export interface ScriptboxErrorOpts {
@@ -79,6 +81,9 @@ export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
   FILE_NOT_FOUND: 2,
   LIBRARY_NOT_FOUND: 2,
   LIBRARY_CONFLICT: 2,
+  UNAUTHORIZED: 2,
+  // A limit was hit, like a run's own timeout or memory limit (exit 3 in engine/result.ts).
+  RATE_LIMITED: 3,
   SANDBOX_UNAVAILABLE: 70,
   ENGINE_CLOSED: 70,
   SESSION_CLOSED: 70,
@@ -88,4 +93,29 @@ export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
 
 export function exitCodeForError(err: unknown): number {
   return err instanceof ScriptboxError ? EXIT_CODE_BY_ERROR[err.code] : 70;
+}
+
+/**
+ * HTTP statuses for the service faces, one per code: the caller's mistakes are 4xx, the host's 5xx.
+ * RATE_LIMITED carries `data.retryAfterSeconds` for the `Retry-After` header.
+ */
+export const HTTP_STATUS_BY_ERROR: Record<ErrorCode, number> = {
+  INVALID_OPTIONS: 400,
+  USAGE: 400,
+  UNKNOWN_RUNTIME: 400,
+  FILE_NOT_FOUND: 404,
+  LIBRARY_NOT_FOUND: 404,
+  LIBRARY_CONFLICT: 409,
+  UNAUTHORIZED: 401,
+  RATE_LIMITED: 429,
+  SANDBOX_UNAVAILABLE: 503,
+  ENGINE_CLOSED: 503,
+  SESSION_CLOSED: 410,
+  GENERATION_FAILED: 502,
+  INTERNAL: 500,
+};
+
+/** The HTTP status for anything thrown: a ScriptboxError's from the table, anything else 500. */
+export function httpStatusForError(err: unknown): number {
+  return err instanceof ScriptboxError ? HTTP_STATUS_BY_ERROR[err.code] : 500;
 }

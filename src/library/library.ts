@@ -22,6 +22,9 @@ function osUser(): string {
   }
 }
 
+/** How each open library reaches its connection, for libraryContext(). */
+const contexts = new WeakMap<Library, () => Ctx>();
+
 /** Opens (creating and migrating as needed) the library; home: option > SCRIPTBOX_HOME > ~/.scriptbox. */
 export function openLibrary(raw: OpenLibraryOpts = {}): Library {
   const opts = parseOptions(OpenLibraryOptsSchema, raw, 'library options');
@@ -35,7 +38,7 @@ export function openLibrary(raw: OpenLibraryOpts = {}): Library {
       throw new ScriptboxError('INTERNAL', 'this library is closed; open it again with openLibrary()');
     return ctx;
   };
-  return {
+  const library: Library = {
     home,
     path,
     who: ctx.who,
@@ -59,4 +62,17 @@ export function openLibrary(raw: OpenLibraryOpts = {}): Library {
       db.close();
     },
   };
+  contexts.set(library, open);
+  return library;
+}
+
+/**
+ * The connection, clock and default who of a library from openLibrary(), for the parts of scriptbox
+ * that keep their own tables in the same database (the service's tokens and quotas). Throws like the
+ * library's own calls once it is closed.
+ */
+export function libraryContext(library: Library): Ctx {
+  const open = contexts.get(library);
+  if (!open) throw new ScriptboxError('INTERNAL', 'not a library opened by openLibrary()');
+  return open();
 }

@@ -94,7 +94,32 @@ CREATE TABLE cache_counters (
 INSERT INTO cache_counters (id, hits, misses) VALUES (1, 0, 0);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1];
+// The service's API tokens (src/service/tokens.ts) and CPU quota (src/service/quota.ts). A token is kept
+// only as the sha256 of its secret; revoking keeps the row, so audit entries keep meaning something.
+const V2 = `
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY CHECK (id GLOB 'tok_*'),
+  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+  hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT,
+  runs_per_minute INTEGER CHECK (runs_per_minute >= 1),
+  cpu_seconds_per_day INTEGER CHECK (cpu_seconds_per_day >= 1)
+) STRICT;
+-- A name is one live token at a time (it is the "who" of the audit log); also answers "any live token?".
+CREATE UNIQUE INDEX tokens_live_names ON tokens (name) WHERE revoked_at IS NULL;
+
+-- CPU milliseconds charged per principal (a token id, or 'anonymous') per UTC day.
+CREATE TABLE cpu_usage (
+  principal TEXT NOT NULL,
+  day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+  cpu_ms INTEGER NOT NULL CHECK (cpu_ms >= 0),
+  PRIMARY KEY (principal, day)
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function userVersion(db: Database.Database, path: string): number {

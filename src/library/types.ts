@@ -70,7 +70,11 @@ export interface RunRecord {
   peakMemoryBytes: number;
 }
 
-export type AuditAction = 'save' | 'update' | 'delete' | 'cache.clear';
+/**
+ * The library's own actions, or what another part of scriptbox recorded through it: the service faces
+ * audit runs, generations and token changes under their own action names (`run`, `token.create`, ...).
+ */
+export type AuditAction = 'save' | 'update' | 'delete' | 'cache.clear' | (string & {});
 
 export interface AuditEntry {
   id: number;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { InvalidOptionsError } from '../../src/errors.js';
+import { SCHEMA_VERSION } from '../../src/library/schema.js';
 import {
   LibraryConflictError,
   LibraryNotFoundError,
@@ -46,7 +47,7 @@ describe('opening', () => {
     expect(lib.path).toBe(join(dir, 'home', 'library.db'));
     const db = new Database(lib.path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
   });
 

@@ -4,7 +4,6 @@ import {
   checkSource,
   formatFinding,
   isCheckLanguage,
-  loadGrammar,
   RULES,
   ruleInfo,
   type CheckLanguage,
@@ -181,23 +180,12 @@ function script(language: CheckLanguage): string {
   return header + block.repeat(Math.ceil(300 / (block.split('\n').length - 1)));
 }
 
-describe('performance', () => {
-  it.each(CHECK_LANGUAGES)(
-    'checks a 300-line %s script in a few ms once the grammar is loaded',
-    async (language) => {
-      await loadGrammar(language);
-      const source = script(language);
-      expect(source.split('\n').length).toBeGreaterThanOrEqual(300);
-      await checkSource({ language, source, policy: 'strict' }); // warm up (TypeScript loads swc once)
-      // The best of a few runs: other test files run in parallel on few cores, so any one run may wait.
-      let best = Infinity;
-      for (let i = 0; i < 7; i++) {
-        const start = performance.now();
-        const report = await checkSource({ language, source, policy: 'strict' });
-        best = Math.min(best, performance.now() - start);
-        expect(report.findings).toEqual([]);
-      }
-      expect(best).toBeLessThan(50);
-    },
-  );
+describe('long scripts', () => {
+  // Speed is the benchmarks' business; this checks that a long, clean script yields no findings.
+  it.each(CHECK_LANGUAGES)('a clean 300-line %s script has no findings', async (language) => {
+    const source = script(language);
+    expect(source.split('\n').length).toBeGreaterThanOrEqual(300);
+    const report = await checkSource({ language, source, policy: 'strict' });
+    expect(report).toEqual({ policy: 'strict', blocked: false, findings: [] });
+  });
 });

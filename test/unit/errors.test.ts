@@ -3,6 +3,9 @@ import { exitCodeForResult, type ErrorKind, type RunResult } from '../../src/eng
 import {
   EXIT_CODE_BY_ERROR,
   exitCodeForError,
+  HTTP_STATUS_BY_ERROR,
+  httpStatusForError,
+  InvalidOptionsError,
   SandboxUnavailableError,
   ScriptboxError,
   UsageError,
@@ -17,6 +20,8 @@ describe('exit code tables (the CLI contract)', () => {
       FILE_NOT_FOUND: 2,
       LIBRARY_NOT_FOUND: 2,
       LIBRARY_CONFLICT: 2,
+      UNAUTHORIZED: 2,
+      RATE_LIMITED: 3,
       SANDBOX_UNAVAILABLE: 70,
       ENGINE_CLOSED: 70,
       SESSION_CLOSED: 70,
@@ -26,6 +31,29 @@ describe('exit code tables (the CLI contract)', () => {
     expect(exitCodeForError(new UsageError('x'))).toBe(2);
     expect(exitCodeForError(new SandboxUnavailableError('x'))).toBe(70);
     expect(exitCodeForError(new Error('x'))).toBe(70);
+  });
+
+  it('maps host errors to HTTP statuses (the service contract)', () => {
+    expect(HTTP_STATUS_BY_ERROR).toEqual({
+      INVALID_OPTIONS: 400,
+      USAGE: 400,
+      UNKNOWN_RUNTIME: 400,
+      FILE_NOT_FOUND: 404,
+      LIBRARY_NOT_FOUND: 404,
+      LIBRARY_CONFLICT: 409,
+      UNAUTHORIZED: 401,
+      RATE_LIMITED: 429,
+      SANDBOX_UNAVAILABLE: 503,
+      ENGINE_CLOSED: 503,
+      SESSION_CLOSED: 410,
+      GENERATION_FAILED: 502,
+      INTERNAL: 500,
+    });
+    // Every code has both an exit code and a status.
+    expect(Object.keys(HTTP_STATUS_BY_ERROR).sort()).toEqual(Object.keys(EXIT_CODE_BY_ERROR).sort());
+    expect(httpStatusForError(new InvalidOptionsError('x', []))).toBe(400);
+    expect(httpStatusForError(new ScriptboxError('RATE_LIMITED', 'slow down'))).toBe(429);
+    expect(httpStatusForError(new Error('x'))).toBe(500);
   });
 
   it('maps every result kind', () => {

@@ -10,6 +10,7 @@ import { generateCommand } from './generate.js';
 import { runCommand } from './run.js';
 import { scriptsCommand } from './scripts.js';
 import { templatesCommand } from './templates.js';
+import { tokensCommand } from './tokens.js';
 
 function packageVersion(): string {
   // src/faces/cli/ and dist/faces/cli/ are both three levels below package.json.
@@ -43,6 +44,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     templatesCommand(setExitCode),
     scriptsCommand(setExitCode),
     cacheCommand(setExitCode),
+    tokensCommand(setExitCode),
   ]) {
     program.addCommand(inherit(command, program));
   }

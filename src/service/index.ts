@@ -1,0 +1,21 @@
+/** The service's own security: API tokens, and the guard the HTTP and MCP faces put in front of runs. */
+export type { Principal, ServiceGuard } from './guard-types.js';
+export {
+  ANONYMOUS_PRINCIPAL,
+  createGuard,
+  DEFAULT_LIMITS,
+  type GuardOpts,
+  type ServiceLimits,
+} from './guard.js';
+export {
+  ANONYMOUS,
+  CreateTokenOptsSchema,
+  createToken,
+  listTokens,
+  revokeToken,
+  TOKEN_FORM,
+  TOKEN_PREFIX,
+  type CreatedToken,
+  type CreateTokenOpts,
+  type TokenInfo,
+} from './tokens.js';
