@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'LIBRARY_CONFLICT'
   | 'UNAUTHORIZED'
   | 'RATE_LIMITED'
+  | 'TOOL_TIMEOUT'
   | 'INTERNAL';
 
 export interface ScriptboxErrorOpts {
@@ -84,6 +85,7 @@ export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
   UNAUTHORIZED: 2,
   // A limit was hit, like a run's own timeout or memory limit (exit 3 in engine/result.ts).
   RATE_LIMITED: 3,
+  TOOL_TIMEOUT: 3,
   SANDBOX_UNAVAILABLE: 70,
   ENGINE_CLOSED: 70,
   SESSION_CLOSED: 70,
@@ -108,6 +110,7 @@ export const HTTP_STATUS_BY_ERROR: Record<ErrorCode, number> = {
   LIBRARY_CONFLICT: 409,
   UNAUTHORIZED: 401,
   RATE_LIMITED: 429,
+  TOOL_TIMEOUT: 504,
   SANDBOX_UNAVAILABLE: 503,
   ENGINE_CLOSED: 503,
   SESSION_CLOSED: 410,

@@ -7,6 +7,7 @@ import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor-command.js';
 import { generateCommand } from './generate.js';
+import { mcpCommand } from './mcp.js';
 import { runCommand } from './run.js';
 import { scriptsCommand } from './scripts.js';
 import { templatesCommand } from './templates.js';
@@ -45,6 +46,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     scriptsCommand(setExitCode),
     cacheCommand(setExitCode),
     tokensCommand(setExitCode),
+    mcpCommand(setExitCode),
   ]) {
     program.addCommand(inherit(command, program));
   }

@@ -1,0 +1,86 @@
+/** Built-in library tools: search_scripts, get_script, save_script, update_script, delete_script. */
+import { z } from 'zod';
+import { SaveOptsSchema, UpdateOptsSchema } from '../library/index.js';
+import { GetOptsSchema, SearchOptsSchema } from '../library/options.js';
+import type { BuiltinToolDeps } from './builtin-deps.js';
+import { SCRIPT_PARAMS_HELP } from './script-params.js';
+import { DeletedScriptSchema, ScriptNameSchema, ScriptRecordSchema, SearchHitSchema } from './schemas.js';
+import { defineTool, type Tool } from './types.js';
+
+const NameInput = z.object({ name: ScriptNameSchema }).strict();
+
+export function libraryTools({ library, onLibraryChange }: BuiltinToolDeps): Tool[] {
+  const changed = <T>(value: T): Promise<T> => {
+    onLibraryChange?.();
+    return Promise.resolve(value);
+  };
+  const who = (principal: { name: string } | undefined) => (principal ? { who: principal.name } : {});
+
+  const search = defineTool({
+    name: 'search_scripts',
+    title: 'Search saved scripts',
+    description: 'Full-text search over the names, descriptions, tags and sources of the saved scripts.',
+    input: z
+      .object({
+        query: z.string().trim().min(1).max(500).describe('Words to look for (taken as plain words)'),
+        limit: SearchOptsSchema.shape.limit,
+      })
+      .strict(),
+    output: z.object({ hits: z.array(SearchHitSchema) }),
+    annotations: { readOnly: true, idempotent: true },
+    text: ({ hits }) =>
+      hits.length === 0 ? 'no scripts match' : hits.map((h) => `${h.name}  ${h.description}`).join('\n'),
+    handler: ({ query, limit }) => Promise.resolve({ hits: library.search(query, { limit }) }),
+  });
+
+  const get = defineTool({
+    name: 'get_script',
+    title: 'Show a saved script',
+    description: 'A saved script with its source, at its current or a given version.',
+    input: NameInput.extend({ version: GetOptsSchema.shape.version }),
+    output: ScriptRecordSchema,
+    annotations: { readOnly: true, idempotent: true },
+    text: (script) => `${script.name} v${script.version}\n${script.source}`,
+    handler: ({ name, version }) => Promise.resolve(library.get(name, { version })),
+  });
+
+  const save = defineTool({
+    name: 'save_script',
+    title: 'Save a script',
+    description:
+      'Saves a script in the library as version 1 under the next free name category_task_NNN.ext (returned). ' +
+      SCRIPT_PARAMS_HELP,
+    input: SaveOptsSchema.omit({ who: true }),
+    output: ScriptRecordSchema,
+    annotations: { readOnly: false, idempotent: false },
+    text: (script) => `saved as ${script.name}`,
+    handler: (input, { principal }) => changed(library.save({ ...input, ...who(principal) })),
+  });
+
+  const update = defineTool({
+    name: 'update_script',
+    title: 'Update a saved script',
+    description:
+      'Replaces the source of a saved script: the new source becomes its current version (old versions stay ' +
+      'readable). Pass baseVersion to refuse if someone changed it meanwhile.',
+    input: NameInput.extend(UpdateOptsSchema.omit({ who: true }).shape),
+    output: ScriptRecordSchema,
+    annotations: { readOnly: false, destructive: true, idempotent: false },
+    text: (script) => `${script.name} is now at version ${script.version}`,
+    handler: ({ name, ...opts }, { principal }) =>
+      changed(library.update(name, { ...opts, ...who(principal) })),
+  });
+
+  const remove = defineTool({
+    name: 'delete_script',
+    title: 'Delete a saved script',
+    description: 'Deletes a saved script with all its versions and run history. This cannot be undone.',
+    input: NameInput,
+    output: DeletedScriptSchema,
+    annotations: { readOnly: false, destructive: true, idempotent: true },
+    text: (gone) => `deleted ${gone.name} (${gone.versions} version(s), ${gone.runs} run(s))`,
+    handler: ({ name }, { principal }) => changed(library.delete(name, who(principal))),
+  });
+
+  return [search, get, save, update, remove];
+}

@@ -1,0 +1,214 @@
+/**
+ * Session tools: a sandbox that keeps its work dir across runs (upload a table once, run many scripts on
+ * it). Sessions belong to the principal that created them: another principal's calls cannot see or use
+ * them, and each principal may hold a bounded number at once.
+ */
+import { z } from 'zod';
+import type { Engine } from '../engine/engine.js';
+import { SessionOptsSchema, SessionRunOptsSchema, type Session } from '../engine/session.js';
+import { InvalidOptionsError } from '../errors.js';
+import type { Principal } from '../service/guard-types.js';
+import { checkedRun } from '../workflows/checked-run.js';
+import type { BuiltinToolDeps } from './builtin-deps.js';
+import { ChecksSchema, RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';
+import {
+  base64Check,
+  fileContent,
+  OutputFileInfoSchema,
+  RunResultSchema,
+  StdinSchema,
+  toInputFile,
+  ToolFileSchema,
+} from './schemas.js';
+import { runText } from './text.js';
+import { defineTool, type Tool } from './types.js';
+
+export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 8;
+/** Most bytes session_read_file returns (a tool result travels as JSON). */
+export const MAX_READ_BYTES = 4 * 1_048_576;
+
+const ownerOf = (principal: Principal | undefined): string =>
+  principal ? `${principal.tokenId ?? ''}\n${principal.name}` : '\n(in-process)';
+
+/** The open sessions, by id, with their owners. Owned by the tools; close() ends them all. */
+export class SessionStore {
+  private readonly sessions = new Map<string, { session: Session; owner: string }>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly maxPerOwner: number,
+  ) {}
+
+  async create(
+    principal: Principal | undefined,
+    opts: Parameters<Engine['createSession']>[0],
+  ): Promise<Session> {
+    const owner = ownerOf(principal);
+    const held = [...this.sessions.values()].filter(
+      (entry) => entry.owner === owner && !entry.session.closed,
+    );
+    if (held.length >= this.maxPerOwner) {
+      const issue = `sessionId: ${held.length} sessions are open already; close one with session_close`;
+      throw new InvalidOptionsError(issue, [issue]);
+    }
+    const session = await this.engine.createSession(opts);
+    this.sessions.set(session.id, { session, owner });
+    return session;
+  }
+
+  /** The caller's open session `id`, or InvalidOptionsError (the same for someone else's session). */
+  get(principal: Principal | undefined, id: string): Session {
+    const entry = this.sessions.get(id);
+    if (entry?.session.closed) this.sessions.delete(id);
+    if (!entry || entry.session.closed || entry.owner !== ownerOf(principal)) {
+      const issue = `sessionId: no open session ${id} (it closed, or was never yours); start one with session_create`;
+      throw new InvalidOptionsError(issue, [issue]);
+    }
+    return entry.session;
+  }
+
+  async close(principal: Principal | undefined, id: string): Promise<void> {
+    const session = this.get(principal, id);
+    this.sessions.delete(id);
+    await session.close();
+  }
+
+  async closeAll(): Promise<void> {
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.allSettled(open.map((entry) => entry.session.close('the tools closed')));
+  }
+}
+
+const SessionId = z.object({ sessionId: z.uuid().describe('The id session_create returned') }).strict();
+
+export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[] {
+  const create = defineTool({
+    name: 'session_create',
+    title: 'Start a session',
+    description:
+      'Starts a session: a sandbox of its own whose work dir persists across session_run calls (python, ' +
+      'javascript, typescript). Close it with session_close; it also closes after being idle.',
+    input: SessionOptsSchema.pick({
+      language: true,
+      preload: true,
+      limits: true,
+      idleTimeoutMs: true,
+    }).extend({
+      files: z
+        .array(ToolFileSchema)
+        .max(100)
+        .optional()
+        .describe(SessionOptsSchema.shape.files.description ?? ''),
+    }),
+    output: z.object({ sessionId: z.string(), language: z.string() }),
+    annotations: { readOnly: false, idempotent: false },
+    metered: { cpuMs: () => 0 },
+    handler: async ({ files, ...opts }, { principal }) => {
+      const session = await store.create(principal, { ...opts, files: files?.map(toInputFile) });
+      return { sessionId: session.id, language: session.runtime.name };
+    },
+  });
+
+  const upload = defineTool({
+    name: 'session_upload',
+    title: 'Upload a file into a session',
+    description: "Writes a file into the session's work dir (a relative path; it stays for later runs).",
+    input: SessionId.extend(ToolFileSchema.shape).superRefine(base64Check),
+    output: z.object({ name: z.string(), bytes: z.number().int() }),
+    annotations: { readOnly: false, idempotent: true },
+    handler: async ({ sessionId, ...file }, { principal }) => {
+      const content = fileContent(file);
+      await store.get(principal, sessionId).uploadFile(file.name, content);
+      return { name: file.name, bytes: Buffer.byteLength(content) };
+    },
+  });
+
+  const list = defineTool({
+    name: 'session_list_files',
+    title: 'List the files of a session',
+    description: "Every regular file in the session's work dir, with its size.",
+    input: SessionId,
+    output: z.object({ files: z.array(OutputFileInfoSchema) }),
+    annotations: { readOnly: true, idempotent: true },
+    text: ({ files }) => files.map((f) => `${f.path}  ${f.bytes} bytes`).join('\n') || 'no files',
+    handler: async ({ sessionId }, { principal }) => ({
+      files: await store.get(principal, sessionId).listFiles(),
+    }),
+  });
+
+  const read = defineTool({
+    name: 'session_read_file',
+    title: 'Read a file of a session',
+    description: `Reads a file of the session's work dir (at most ${MAX_READ_BYTES} bytes); text as is, other bytes as base64.`,
+    input: SessionId.extend({
+      name: z.string().min(1).max(4096).describe('Path in the work dir, like out/plot.png'),
+    }),
+    output: z.object({
+      name: z.string(),
+      bytes: z.number().int(),
+      encoding: z.enum(['utf8', 'base64']),
+      content: z.string(),
+    }),
+    annotations: { readOnly: true, idempotent: true },
+    text: (file) =>
+      file.encoding === 'utf8' ? file.content : `${file.name}: ${file.bytes} bytes (base64 in the result)`,
+    handler: async ({ sessionId, name }, { principal }) => {
+      const data = await store.get(principal, sessionId).readFile(name);
+      if (data.length > MAX_READ_BYTES) {
+        const issue = `name: ${name} is ${data.length} bytes; session_read_file returns at most ${MAX_READ_BYTES}`;
+        throw new InvalidOptionsError(issue, [issue]);
+      }
+      let text: string | null = null;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+      } catch {
+        text = null;
+      }
+      const encoding = text === null ? ('base64' as const) : ('utf8' as const);
+      return { name, bytes: data.length, encoding, content: text ?? data.toString('base64') };
+    },
+  });
+
+  const run = defineTool({
+    name: 'session_run',
+    title: 'Run code in a session',
+    description: 'Runs a script in the session (its work dir and files persist); same result as run_code.',
+    input: SessionId.extend({
+      source: SessionRunOptsSchema.shape.source,
+      stdin: StdinSchema,
+      limits: SessionRunOptsSchema.shape.limits,
+      checks: ChecksSchema,
+    }),
+    output: RunResultSchema,
+    annotations: { readOnly: false, idempotent: false },
+    timeoutMs: RUN_TOOL_TIMEOUT_MS,
+    metered: { cpuMs: (result) => result.usage.cpuMs },
+    text: runText,
+    handler: async ({ sessionId, source, stdin, limits, checks }, { principal, signal }) => {
+      const session = store.get(principal, sessionId);
+      const language = session.runtime.name;
+      return checkedRun({
+        language,
+        source,
+        policy: checks,
+        run: () => session.run({ source, stdin, limits, signal }),
+      });
+    },
+  });
+
+  const close = defineTool({
+    name: 'session_close',
+    title: 'Close a session',
+    description: 'Ends a session: its sandbox and work dir are destroyed.',
+    input: SessionId,
+    output: z.object({ closed: z.boolean() }),
+    annotations: { readOnly: false, idempotent: false },
+    handler: async ({ sessionId }, { principal }) => {
+      await store.close(principal, sessionId);
+      return { closed: true };
+    },
+  });
+
+  return [create, upload, list, read, run, close];
+}
