@@ -6,6 +6,7 @@
  *   warmTrivialPython: a one-shot run served by the engine's warm pool (refilled, untimed, before each
  *     round) vs the same baselines.
  *   trivialPythonInSession, pandasDescribeCorr10kRows, throughput: see bench/sessions.ts.
+ *   httpLoad: one-shot runs at concurrency 32 through POST /v1/runs vs engine.run, see bench/http.ts.
  *   generation: template render time and cache-hit time (in memory and the library's SQLite cache), see
  *     bench/generate.ts.
  */
@@ -13,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { createEngine, type Engine } from '../src/index.js';
 import { benchGenerate } from './generate.js';
+import { benchHttp } from './http.js';
 import { benchSessions } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
 
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
       warmTrivialPython: compare(warmResults, 'scriptboxWarm'),
       ...(await benchSessions(cold, ROUNDS)),
       generation: await benchGenerate(),
+      httpLoad: await benchHttp(),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

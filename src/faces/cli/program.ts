@@ -10,6 +10,7 @@ import { generateCommand } from './generate.js';
 import { mcpCommand } from './mcp.js';
 import { runCommand } from './run.js';
 import { scriptsCommand } from './scripts.js';
+import { serveCommand } from './serve.js';
 import { templatesCommand } from './templates.js';
 import { tokensCommand } from './tokens.js';
 
@@ -45,6 +46,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     templatesCommand(setExitCode),
     scriptsCommand(setExitCode),
     cacheCommand(setExitCode),
+    serveCommand(setExitCode),
     tokensCommand(setExitCode),
     mcpCommand(setExitCode),
   ]) {

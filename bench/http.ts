@@ -1,0 +1,94 @@
+/**
+ * Load through the HTTP API (loopback only, bounded): one-shot runs at concurrency 32 via POST /v1/runs,
+ * each result checked against its own request (nothing lost or mixed up), server memory sampled as it
+ * goes; next to it, the same runs through the library call (engine.run) at the same concurrency.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from '../src/faces/http/server.js';
+import { createEngine, type RunResult } from '../src/index.js';
+import { openLibrary } from '../src/library/index.js';
+import { createGuard } from '../src/service/guard.js';
+import { summarize } from './stats.js';
+
+const RUNS = Number(process.env['BENCH_HTTP_RUNS'] ?? 1_000);
+const CONCURRENCY = 32;
+
+/** Runs `work(i)` for i < RUNS with at most CONCURRENCY at once; returns each call's latency in ms. */
+async function drive(work: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < RUNS; i = next++) {
+        const t = performance.now();
+        await work(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+function expectOwn(result: RunResult, i: number): void {
+  if (!result.ok || result.stdout !== `${i}\n`) {
+    throw new Error(`run ${i} came back wrong: ${JSON.stringify({ ok: result.ok, stdout: result.stdout })}`);
+  }
+}
+
+export async function benchHttp(): Promise<Record<string, unknown>> {
+  const home = mkdtempSync(join(tmpdir(), 'scriptbox-bench-http-'));
+  const library = openLibrary({ home });
+  const guard = createGuard({ library, defaults: { runsPerMinute: 1_000_000, cpuSecondsPerDay: 1_000_000 } });
+  const engine = await createEngine({ pool: { size: 4 } });
+  const app = await createServer({ engine, library, guard });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const memory: number[] = [];
+  try {
+    await engine.warm('python');
+    const http = await drive(async (i) => {
+      const response = await fetch(`${address}/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ language: 'python', source: `print(${i})` }),
+      });
+      expectOwn((await response.json()) as RunResult, i);
+      if (i % 100 === 0) memory.push(process.memoryUsage().rss);
+    });
+    const direct = await createEngine({ pool: { size: 4 } });
+    let libraryRuns = { latencies: [] as number[], seconds: 1 };
+    try {
+      await direct.warm('python');
+      libraryRuns = await drive(async (i) =>
+        expectOwn(await direct.run({ language: 'python', source: `print(${i})` }), i),
+      );
+    } finally {
+      await direct.close();
+    }
+    const mib = (bytes: number): number => Math.round(bytes / 1_048_576);
+    return {
+      runs: RUNS,
+      concurrency: CONCURRENCY,
+      lostOrMixedUp: 0,
+      http: { runsPerSecond: Math.round(RUNS / http.seconds), latency: summarize('httpRun', http.latencies) },
+      libraryCall: {
+        runsPerSecond: Math.round(RUNS / libraryRuns.seconds),
+        latency: summarize('engineRun', libraryRuns.latencies),
+      },
+      serverRssMiB: {
+        first: mib(memory[0] ?? 0),
+        last: mib(memory.at(-1) ?? 0),
+        max: mib(Math.max(...memory)),
+      },
+    };
+  } finally {
+    await app.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  process.stdout.write(`${JSON.stringify(await benchHttp(), null, 2)}\n`);
+}

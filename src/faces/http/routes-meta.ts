@@ -1,0 +1,50 @@
+/** Health (no token needed), version, and the OpenAPI document of every route. */
+import { readFileSync } from 'node:fs';
+import type { ServerContext } from './context.js';
+import { openApiDocument } from './openapi.js';
+import { route, type Route } from './route.js';
+
+export function packageVersion(): string {
+  // src/faces/http/ and dist/faces/http/ are both three levels below package.json.
+  const parsed: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+  const version =
+    typeof parsed === 'object' && parsed !== null && 'version' in parsed ? parsed.version : undefined;
+  return typeof version === 'string' ? version : '0.0.0';
+}
+
+/** The meta routes; `all` gives the whole route table (these included) for the OpenAPI document. */
+export function metaRoutes(ctx: ServerContext, all: () => Route[]): Route[] {
+  const version = packageVersion();
+  let document: Record<string, unknown> | undefined;
+  return [
+    route({
+      method: 'GET',
+      url: '/health',
+      tag: 'meta',
+      auth: false,
+      summary: 'Liveness: { status: "ok" } (503 while shutting down); needs no token',
+      handle: () => Promise.resolve({ status: 'ok' }),
+    }),
+    route({
+      method: 'GET',
+      url: '/v1/version',
+      tag: 'meta',
+      summary: 'The scriptbox and Node.js versions, the runtimes, and whether tokens are required',
+      handle: () =>
+        Promise.resolve({
+          version,
+          node: process.version,
+          runtimes: ctx.engine.runtimes.list().map((spec) => spec.name),
+          tokensRequired: ctx.guard.tokensRequired,
+          sandboxed: !ctx.engine.unsafe,
+        }),
+    }),
+    route({
+      method: 'GET',
+      url: '/openapi.json',
+      tag: 'meta',
+      summary: 'This API as an OpenAPI 3.1 document, generated from the route table and its zod schemas',
+      handle: () => Promise.resolve((document ??= openApiDocument(all(), version))),
+    }),
+  ];
+}

@@ -1,0 +1,132 @@
+/** One-shot runs (JSON and Server-Sent Events) and batch runs. */
+import type { RunOpts } from '../../engine/options.js';
+import type { RunResult } from '../../engine/result.js';
+import { checkedRun } from '../../workflows/checked-run.js';
+import { guarded, guardedRun, type ServerContext } from './context.js';
+import { describeError } from './errors.js';
+import { route, type Route } from './route.js';
+import { BatchBodySchema, decodeFiles, RunBodySchema, type HttpFile } from './schemas.js';
+import { SseWriter } from './sse.js';
+
+interface RunInput {
+  stdin?: string | undefined;
+  files?: HttpFile[] | undefined;
+  limits?: RunOpts['limits'];
+}
+
+/** The library's run options, but language and source, for an HTTP run body. */
+export function runInputs(body: RunInput, signal: AbortSignal): Omit<RunOpts, 'language' | 'source'> {
+  return {
+    ...(body.stdin !== undefined ? { stdin: body.stdin } : {}),
+    files: decodeFiles(body.files),
+    ...(body.limits !== undefined ? { limits: body.limits } : {}),
+    signal,
+  };
+}
+
+export function runRoutes(ctx: ServerContext): Route[] {
+  const { engine } = ctx;
+  return [
+    route({
+      method: 'POST',
+      url: '/v1/runs',
+      tag: 'runs',
+      summary: 'Run a script in a fresh sandbox; the answer is its RunResult (a failing script is a result)',
+      body: RunBodySchema,
+      handle: ({ body, reply, principal }) => {
+        const language = engine.runtimes.resolve(body.language).name;
+        return guardedRun(ctx, {
+          principal,
+          reply,
+          action: 'run',
+          target: language,
+          work: (signal) =>
+            checkedRun({
+              language,
+              source: body.source,
+              policy: body.checks,
+              run: () => engine.run({ language, source: body.source, ...runInputs(body, signal) }),
+            }),
+        });
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/v1/runs/stream',
+      tag: 'runs',
+      summary:
+        'Run a script, streaming its output as Server-Sent Events: `stdout` and `stderr` events (data: the ' +
+        'text as a JSON string) as it comes, then one `result` event (data: the RunResult) or an `error` ' +
+        'event. Closing the connection cancels the run.',
+      body: RunBodySchema,
+      response: { status: 200, description: 'An event stream', contentType: 'text/event-stream' },
+      handle: async ({ body, reply, request, principal }) => {
+        const language = engine.runtimes.resolve(body.language).name;
+        try {
+          await guardedRun(ctx, {
+            principal,
+            reply,
+            action: 'run',
+            target: language,
+            work: async (signal) => {
+              const sse = new SseWriter(reply);
+              try {
+                const result: RunResult = await checkedRun({
+                  language,
+                  source: body.source,
+                  policy: body.checks,
+                  run: () =>
+                    engine.run({
+                      language,
+                      source: body.source,
+                      ...runInputs(body, signal),
+                      onStdout: (text) => sse.send('stdout', text),
+                      onStderr: (text) => sse.send('stderr', text),
+                    }),
+                });
+                sse.send('result', result);
+                return result;
+              } catch (err) {
+                const log = (cause: unknown): void => request.log.error({ err: cause }, 'internal error');
+                sse.send('error', describeError(err, log).body);
+                throw err;
+              } finally {
+                sse.end();
+              }
+            },
+          });
+        } catch (err) {
+          if (!reply.sent) throw err; // not streaming yet: an ordinary JSON error answer
+        }
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/v1/batches',
+      tag: 'runs',
+      summary:
+        'Run one script over many items (each as JSON on stdin and in item.json) with bounded concurrency; ' +
+        'results in input order with a summary. A batch is admitted as one run; its CPU is charged in full.',
+      body: BatchBodySchema,
+      handle: ({ body, reply, principal }) => {
+        const language = engine.runtimes.resolve(body.script.language).name;
+        return guarded(ctx, {
+          principal,
+          reply,
+          action: 'batch',
+          target: language,
+          work: (signal) => engine.runBatch({ ...body, signal }),
+          cpuMs: (batch) => batch.summary.cpuMs,
+          details: ({ summary }) => ({
+            ok: summary.failed === 0,
+            total: summary.total,
+            succeeded: summary.succeeded,
+            failed: summary.failed,
+            cpuMs: summary.cpuMs,
+            wallMs: summary.wallMs,
+          }),
+        });
+      },
+    }),
+  ];
+}
