@@ -3,7 +3,7 @@
  * each result checked against its own request (nothing lost or mixed up), server memory sampled as it
  * goes; next to it, the same runs through the library call (engine.run) at the same concurrency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from '../src/faces/http/server.js';
@@ -12,8 +12,24 @@ import { openLibrary } from '../src/library/index.js';
 import { createGuard } from '../src/service/guard.js';
 import { summarize } from './stats.js';
 
-const RUNS = Number(process.env['BENCH_HTTP_RUNS'] ?? 1_000);
+const RUNS = Number(process.env['BENCH_HTTP_RUNS'] ?? 2_000);
 const CONCURRENCY = 32;
+
+/** bwrap processes started by this process that are still alive. */
+function liveSandboxes(): number {
+  let count = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/usr/bin/bwrap'))
+        count++;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return count;
+}
 
 /** Runs `work(i)` for i < RUNS with at most CONCURRENCY at once; returns each call's latency in ms. */
 async function drive(work: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
@@ -89,6 +105,14 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
   }
 }
 
+/** The load run, then the check that the server's shutdown left no sandbox alive. */
+export async function benchHttpLoad(): Promise<Record<string, unknown>> {
+  const report = await benchHttp();
+  const leaked = liveSandboxes();
+  if (leaked > 0) throw new Error(`${leaked} sandboxes outlived the server's close()`);
+  return { ...report, sandboxesLeftAfterClose: leaked };
+}
+
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
-  process.stdout.write(`${JSON.stringify(await benchHttp(), null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(await benchHttpLoad(), null, 2)}\n`);
 }

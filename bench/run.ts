@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { createEngine, type Engine } from '../src/index.js';
 import { benchGenerate } from './generate.js';
-import { benchHttp } from './http.js';
+import { benchHttpLoad } from './http.js';
 import { benchSessions } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
 
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       warmTrivialPython: compare(warmResults, 'scriptboxWarm'),
       ...(await benchSessions(cold, ROUNDS)),
       generation: await benchGenerate(),
-      httpLoad: await benchHttp(),
+      httpLoad: await benchHttpLoad(),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
