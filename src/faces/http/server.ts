@@ -118,8 +118,21 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
     // opened and never used, as browsers and fetch do) would otherwise hold the shutdown for a minute.
     forceCloseConnections: true,
   });
-  // JSON in, JSON out (and raw bytes for uploads): other bodies are 415, not strings to misread.
+  // JSON in, JSON out (and raw bytes for uploads): other bodies are 415, not strings to misread — except
+  // on the Piston routes, whose clients often post JSON as text/plain (piston-client does) and Piston
+  // reads it as JSON anyway.
   app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
+    if (!request.url.startsWith('/api/v2/')) {
+      done(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON with content-type: application/json'));
+      return;
+    }
+    try {
+      done(null, JSON.parse(String(body)) as unknown);
+    } catch {
+      done(new HttpError(400, 'INVALID_REQUEST', 'the body is not valid JSON'));
+    }
+  });
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
