@@ -3,11 +3,12 @@
  * that goes away cancels its run, graceful shutdown leaves no sandbox behind, and the real service guard.
  */
 import { EventEmitter, once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { diskMarker, markedSandboxProcesses } from './sandbox-processes.js';
 import { createServer } from '../../src/faces/http/server.js';
 import { createEngine, type Engine, type RunResult } from '../../src/index.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
@@ -16,28 +17,7 @@ import { createGuard, createToken } from '../../src/service/index.js';
 
 /** This file's engines have a disk size no other test uses, so their bwrap command lines are recognisable. */
 const DISK_MB = 27;
-const MARKER = `--size ${DISK_MB * 1_048_576} `;
-
-/** Live processes of this file's sandboxes: bwrap with the marker, and everything below one. */
-function sandboxProcesses(): string[] {
-  const parentOf = new Map<number, number>();
-  const cmdlines = new Map<number, string>();
-  for (const name of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      cmdlines.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' '));
-    } catch {
-      // exited while we looked
-    }
-  }
-  const ours = (pid: number): boolean => {
-    for (let at: number | undefined = pid; at !== undefined && at > 1; at = parentOf.get(at))
-      if ((cmdlines.get(at) ?? '').includes(MARKER)) return true;
-    return false;
-  };
-  return [...cmdlines].filter(([pid]) => ours(pid)).map(([pid, cmd]) => `${pid}: ${cmd.slice(0, 100)}`);
-}
+const sandboxProcesses = (): string[] => markedSandboxProcesses(diskMarker(DISK_MB));
 
 /** A guard double letting everyone in, announcing each audit entry. */
 function recordingGuard() {

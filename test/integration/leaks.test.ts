@@ -1,36 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { diskMarker, markedSandboxProcesses } from './sandbox-processes.js';
 import { createEngine, type RunResult, type Session } from '../../src/index.js';
 
 const CGROUP_DIRS = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpuacct'];
 /** This test's engine has a disk size no other test uses, so its bwrap command lines are recognisable. */
 const DISK_MB = 23;
-const MARKER = `--size ${DISK_MB * 1_048_576} `;
-
-/** Live processes of this test's sandboxes: bwrap with the marker, and everything below one. */
-function sandboxProcesses(): string[] {
-  const parentOf = new Map<number, number>();
-  const cmdlines = new Map<number, string>();
-  for (const name of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      cmdlines.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' '));
-    } catch {
-      // exited while we looked
-    }
-  }
-  const marked = (pid: number): boolean => (cmdlines.get(pid) ?? '').includes(MARKER);
-  const ours = (pid: number): boolean => {
-    for (let at: number | undefined = pid; at !== undefined && at > 1; at = parentOf.get(at)) {
-      if (marked(at)) return true;
-    }
-    return false;
-  };
-  return [...cmdlines].filter(([pid]) => ours(pid)).map(([pid, cmd]) => `${pid}: ${cmd.slice(0, 120)}`);
-}
+const sandboxProcesses = (): string[] => markedSandboxProcesses(diskMarker(DISK_MB));
 
 /** Engine cgroup directories (every hierarchy) whose names start with `prefix`. */
 function cgroupDirs(prefix: string): string[] {

@@ -1,5 +1,6 @@
 /** Small I/O helpers for the CLI: reading whole files and streams, writing without losing output. */
 import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 import { FileNotFoundError } from '../../errors.js';
 
 /** Writes `text` and resolves once the stream took it (errors such as EPIPE are ignored: the reader left). */
@@ -26,4 +27,17 @@ export function readUserFile(path: string, what: string): Buffer {
       (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message;
     throw new FileNotFoundError(`cannot read ${what} ${path}: ${reason}`, { cause });
   }
+}
+
+/** The command's output on stdout. */
+export const out = (text: string): Promise<void> => writeText(process.stdout, text);
+/** A `scriptbox: ...` line on stderr. */
+export const note = (text: string): Promise<void> => writeText(process.stderr, `scriptbox: ${text}\n`);
+/** One JSON value on its own line on stdout. */
+export const printJson = (value: unknown): Promise<void> => out(`${JSON.stringify(value)}\n`);
+
+/** Commander argument parser for a whole number from 1. */
+export function wholeNumber(value: string): number {
+  if (!/^[1-9]\d*$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number from 1.');
+  return Number(value);
 }

@@ -5,7 +5,7 @@
  */
 import { extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { createEngine } from '../../engine/engine.js';
 import { exitCodeForResult } from '../../engine/result.js';
@@ -16,7 +16,7 @@ import { describeScript, plural, runLines, scriptTable } from '../../library/tex
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
 import { Interrupt } from './interrupt.js';
-import { readAll, readUserFile, writeText } from './io.js';
+import { note, out, printJson, readAll, readUserFile, wholeNumber, writeText } from './io.js';
 import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { EXIT_CODES_HELP, UNSAFE_WARNING } from './run.js';
 import { formatSummary } from './summary.js';
@@ -30,15 +30,6 @@ const CliOpts = z
   .extend({ limit: count, version: count, yes: flag, json: flag })
   .partial();
 const NAME = ['<name>', 'the script name, like math_addition_001.py'] as const;
-
-function wholeNumber(value: string): number {
-  if (!/^[1-9]\d*$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number from 1.');
-  return Number(value);
-}
-
-const out = (text: string): Promise<void> => writeText(process.stdout, text);
-const note = (text: string): Promise<void> => writeText(process.stderr, `scriptbox: ${text}\n`);
-const printJson = (value: unknown): Promise<void> => out(`${JSON.stringify(value)}\n`);
 
 /** Opens the library (SCRIPTBOX_HOME, else ~/.scriptbox) for one command and always closes it. */
 async function withLibrary<T>(fn: (lib: Library) => T | Promise<T>): Promise<T> {

@@ -2,11 +2,11 @@
  * `scriptbox tokens create|list|revoke`: API tokens for `scriptbox serve`. create prints the secret on
  * stdout once (and a warning to store it on stderr); list and revoke never print a secret.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { z } from 'zod';
 import { openLibrary, type Library } from '../../library/index.js';
 import { createToken, listTokens, revokeToken, type TokenInfo } from '../../service/tokens.js';
-import { writeText } from './io.js';
+import { note, out, printJson, wholeNumber } from './io.js';
 
 type SetExitCode = (code: number) => void;
 
@@ -18,15 +18,6 @@ const CliOpts = z
     json: z.boolean(),
   })
   .partial();
-
-function wholeNumber(value: string): number {
-  if (!/^[1-9]\d*$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number from 1.');
-  return Number(value);
-}
-
-const out = (text: string): Promise<void> => writeText(process.stdout, text);
-const note = (text: string): Promise<void> => writeText(process.stderr, `scriptbox: ${text}\n`);
-const printJson = (value: unknown): Promise<void> => out(`${JSON.stringify(value)}\n`);
 
 function withLibrary<T>(fn: (lib: Library) => T): T {
   const lib = openLibrary();
