@@ -41,3 +41,9 @@ export function wholeNumber(value: string): number {
   if (!/^[1-9]\d*$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number from 1.');
   return Number(value);
 }
+
+/** The bytes for a script's stdin from `--stdin <path>` (`-`: our own stdin), or undefined without it. */
+export async function stdinOption(value: string | undefined): Promise<Buffer | undefined> {
+  if (value === undefined) return undefined;
+  return value === '-' ? readAll(process.stdin) : readUserFile(value, '--stdin file');
+}

@@ -9,7 +9,7 @@ import { createEngine } from '../../engine/engine.js';
 import { exitCodeForResult, type RunResult } from '../../engine/result.js';
 import { UsageError } from '../../errors.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
-import { readAll, readUserFile, writeText } from './io.js';
+import { readAll, readUserFile, stdinOption, writeText } from './io.js';
 import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema, type RunCliOpts } from './run-options.js';
 import { CHECK_POLICIES } from '../../check/index.js';
 import { checkedRun } from '../../workflows/checked-run.js';
@@ -72,12 +72,7 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
     throw new UsageError('the script and --stdin cannot both come from standard input');
   }
   const source = file === '-' ? (await readAll(process.stdin)).toString('utf8') : readScript(file);
-  const stdin =
-    opts.stdin === undefined
-      ? undefined
-      : opts.stdin === '-'
-        ? await readAll(process.stdin)
-        : readUserFile(opts.stdin, '--stdin file');
+  const stdin = await stdinOption(opts.stdin);
   if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
 
   // One run per process: a warm pool would only start a sandbox nobody uses.

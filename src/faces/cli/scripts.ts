@@ -16,7 +16,7 @@ import { describeScript, plural, runLines, scriptTable } from '../../library/tex
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
 import { Interrupt } from './interrupt.js';
-import { note, out, printJson, readAll, readUserFile, wholeNumber, writeText } from './io.js';
+import { note, out, printJson, readAll, readUserFile, stdinOption, wholeNumber, writeText } from './io.js';
 import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { EXIT_CODES_HELP, UNSAFE_WARNING } from './run.js';
 import { formatSummary } from './summary.js';
@@ -223,12 +223,7 @@ function runCommand(setExitCode: SetExitCode): Command {
 
 async function runFromLibrary(lib: Library, name: string, opts: RunScriptOpts): Promise<number> {
   lib.get(name, { version: opts.version });
-  const stdin =
-    opts.stdin === undefined
-      ? undefined
-      : opts.stdin === '-'
-        ? await readAll(process.stdin)
-        : readUserFile(opts.stdin, '--stdin file');
+  const stdin = await stdinOption(opts.stdin);
   if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
   const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox, pool: { size: 0 } });
   const interrupt = new Interrupt();
