@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
   | 'INVALID_OPTIONS'
+  | 'INVALID_DATASET'
   | 'USAGE'
   | 'SANDBOX_UNAVAILABLE'
   | 'UNKNOWN_RUNTIME'
@@ -42,6 +43,13 @@ export class InvalidOptionsError extends ScriptboxError {
   }
 }
 
+/** An uploaded table that cannot be read (empty, ragged, not UTF-8, too large); the message says what to fix. */
+export class InvalidDatasetError extends ScriptboxError {
+  constructor(message: string, opts: ScriptboxErrorOpts = {}) {
+    super('INVALID_DATASET', message, opts);
+  }
+}
+
 /** A command line that cannot be understood. */
 export class UsageError extends ScriptboxError {
   constructor(message: string, opts: ScriptboxErrorOpts = {}) {
@@ -77,6 +85,7 @@ export class EngineClosedError extends ScriptboxError {
 /** CLI exit codes for host-side failures, one table for every face. Script outcomes map in engine/result.ts. */
 export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
   INVALID_OPTIONS: 2,
+  INVALID_DATASET: 2,
   USAGE: 2,
   UNKNOWN_RUNTIME: 2,
   FILE_NOT_FOUND: 2,
@@ -103,6 +112,7 @@ export function exitCodeForError(err: unknown): number {
  */
 export const HTTP_STATUS_BY_ERROR: Record<ErrorCode, number> = {
   INVALID_OPTIONS: 400,
+  INVALID_DATASET: 422,
   USAGE: 400,
   UNKNOWN_RUNTIME: 400,
   FILE_NOT_FOUND: 404,
