@@ -28,6 +28,7 @@ export const ENV_VARS = {
   SCRIPTBOX_LLM_MODEL: 'Model asked by `generate --prompt`, e.g. gpt-4o-mini or qwen2.5-coder:7b',
   SCRIPTBOX_LLM_API_KEY:
     'Key sent as `Authorization: Bearer` to that API (a secret: never logged; local servers need none)',
+  SCRIPTBOX_TELEGRAM_TOKEN: 'Bot token for `scriptbox bot telegram` (from @BotFather; a secret)',
   SCRIPTBOX_HOME: 'Data directory: the script library and the generation cache (default ~/.scriptbox)',
 } as const;
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -43,6 +44,10 @@ const EnvSchema = z.object({
   SCRIPTBOX_LLM_BASE_URL: z.string().min(1).optional(),
   SCRIPTBOX_LLM_MODEL: z.string().min(1).optional(),
   SCRIPTBOX_LLM_API_KEY: z.string().min(1).optional(),
+  SCRIPTBOX_TELEGRAM_TOKEN: z
+    .string()
+    .regex(/^\d+:[\w-]+$/, 'a token like 123456:ABC-DEF (from @BotFather)')
+    .optional(),
   SCRIPTBOX_HOME: z.string().min(1).optional(),
 });
 
@@ -56,6 +61,8 @@ export interface EnvConfig {
   llm?: LlmSettings;
   /** SCRIPTBOX_HOME as given (see resolveHome for the precedence and the default). */
   home?: string;
+  /** SCRIPTBOX_TELEGRAM_TOKEN: a secret, never logged nor put in errors. */
+  telegramToken?: string;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
@@ -82,6 +89,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       ...(parsed.SCRIPTBOX_LLM_API_KEY ? { apiKey: parsed.SCRIPTBOX_LLM_API_KEY } : {}),
     },
     ...(parsed.SCRIPTBOX_HOME ? { home: parsed.SCRIPTBOX_HOME } : {}),
+    ...(parsed.SCRIPTBOX_TELEGRAM_TOKEN ? { telegramToken: parsed.SCRIPTBOX_TELEGRAM_TOKEN } : {}),
   };
 }
 

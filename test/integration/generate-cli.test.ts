@@ -42,7 +42,16 @@ describe('scriptbox templates', () => {
     expect(text.stdout).toMatch(/^stats\/correlation +python +Correlation matrix/m);
     const list = json(await cli(['templates', 'list', '--json']));
     const ids = (list['templates'] as { id: string }[]).map((t) => t.id);
-    expect(ids).toEqual(['stats/correlation', 'stats/descriptive', 'stats/train_classifier']);
+    expect(ids).toEqual([
+      'stats/boxplot',
+      'stats/correlation',
+      'stats/descriptive',
+      'stats/group_summary',
+      'stats/histogram',
+      'stats/regression',
+      'stats/scatter',
+      'stats/train_classifier',
+    ]);
   });
 
   test('show, with parameters and a runnable example', async () => {
@@ -58,7 +67,10 @@ describe('scriptbox templates', () => {
   });
 
   test.each([
-    [['templates', 'show', 'stats/nope'], /no template "stats\/nope" \(in pack stats: stats\/correlation/],
+    [
+      ['templates', 'show', 'stats/nope'],
+      /no template "stats\/nope" \(in pack stats: stats\/boxplot, stats\/correlation/,
+    ],
     [['templates', 'show'], /templates show needs a template id/],
     [['templates', 'frob'], /unknown templates action "frob"/],
   ])('%j exits 2', async (args, message) => {

@@ -121,18 +121,26 @@ describe('stats/descriptive', () => {
       expect(got['min']).toBe(Math.min(...values));
       expect(got['max']).toBe(Math.max(...values));
       const quantiles = got['quantiles'] as Record<string, number>;
-      expect(Object.keys(quantiles)).toEqual(['0.1', '0.5', '0.9']);
-      for (const q of [0.1, 0.5, 0.9]) expect(quantiles[String(q)]).toBeCloseTo(quantile(values, q), 10);
+      expect(Object.keys(quantiles)).toEqual(['10%', '50%', '90%']);
+      const keys = { '10%': 0.1, '50%': 0.5, '90%': 0.9 };
+      for (const [key, q] of Object.entries(keys)) {
+        expect(quantiles[key]).toBeCloseTo(quantile(values, q), 10);
+      }
     }
     const gappy = rows.flatMap((r) => (r.gappy === null ? [] : [r.gappy]));
     expect(columns['gappy']).toMatchObject({ count: ROWS - 1, missing: 1 });
     expect(columns['gappy']?.['mean']).toBeCloseTo(mean(gappy), 10);
     expect(out['rows']).toBe(ROWS);
+    // The text column: 30 rows of each species, so the first one in the file is the most frequent.
+    expect(out['categorical']).toEqual({
+      species: { type: 'text', count: ROWS, missing: 0, distinct: 3, top: 'setosa', top_count: 30 },
+    });
   });
 
   test('describes only the columns asked for', async () => {
-    const out = await runTemplate('stats/descriptive', { columns: ['y'] });
+    const out = await runTemplate('stats/descriptive', { columns: ['y', 'species'] });
     expect(Object.keys(out['columns'] as object)).toEqual(['y']);
+    expect(Object.keys(out['categorical'] as object)).toEqual(['species']);
   });
 });
 
@@ -166,34 +174,56 @@ describe('stats/correlation', () => {
       limits: { memoryMb: 512, timeoutMs: 30_000 },
     });
     expect(result.ok).toBe(false);
-    expect(JSON.parse(result.stdout)).toEqual({ error: expect.stringMatching(/no column 'nope'/) as string });
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: expect.stringMatching(/^no column "nope"; the table has columns "sepal_length", /) as string,
+    });
   });
 });
 
 describe('stats/train_classifier', () => {
-  test.each(['logistic_regression', 'random_forest'])('%s separates the three species', async (model) => {
-    const out = await runTemplate('stats/train_classifier', {
-      target: 'species',
-      columns: ['sepal_length', 'petal_length'],
-      model,
-      test_size: 0.3,
-      seed: 7,
-    });
-    expect(out).toMatchObject({
-      model,
-      target: 'species',
-      classes: [...SPECIES],
-      rows_used: ROWS,
-      stratified: true,
-    });
-    expect(out['features']).toEqual(['sepal_length', 'petal_length']);
-    expect(out['n_test']).toBe(27);
-    expect((out['n_train'] as number) + (out['n_test'] as number)).toBe(ROWS);
-    const metrics = out['metrics'] as { accuracy: number; f1_macro: number };
-    expect(metrics.accuracy).toBeGreaterThanOrEqual(0.9);
-    expect(metrics.f1_macro).toBeGreaterThanOrEqual(0.9);
-    const matrix = out['confusion_matrix'] as number[][];
-    expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(27);
-    expect(Object.keys(out['importance'] as object)).toEqual(['sepal_length', 'petal_length']);
+  test('both models separate the species on one seeded split', { timeout: 120_000 }, async () => {
+    const params = { target: 'species', columns: ['sepal_length', 'petal_length'], test_size: 0.3, seed: 7 };
+    const models = ['logistic_regression', 'random_forest'] as const;
+    const [logistic, forest] = await Promise.all(
+      models.map((model) => runTemplate('stats/train_classifier', { ...params, model })),
+    );
+    for (const [model, out] of [
+      ['logistic_regression', logistic],
+      ['random_forest', forest],
+    ] as const) {
+      expect(out).toMatchObject({
+        model,
+        target: 'species',
+        classes: [...SPECIES],
+        features: ['sepal_length', 'petal_length'],
+        rows_used: ROWS,
+        rows_dropped: 0,
+        n_train: 63,
+        n_test: 27,
+        class_counts: { train: [21, 21, 21], test: [9, 9, 9] },
+      });
+      const metrics = out?.['metrics'] as { accuracy: number; f1_macro: number };
+      expect(metrics.accuracy).toBeGreaterThanOrEqual(0.9);
+      expect(metrics.f1_macro).toBeGreaterThanOrEqual(0.9);
+      const matrix = out?.['confusion_matrix'] as number[][];
+      expect(matrix.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([9, 9, 9]);
+      expect(out?.['predictions']).toHaveLength(27);
+      expect(Object.keys(out?.['importance'] as object)).toEqual(['sepal_length', 'petal_length']);
+    }
+    expect(Object.keys(logistic?.['coefficients'] as object)).toEqual([...SPECIES]);
+    expect(forest?.['coefficients']).toBeNull();
+    // The split depends on the seed alone, and is the direct engine's (one splitmix64 definition).
+    const testRows = logistic?.['test_rows'] as number[];
+    expect(forest?.['test_rows']).toEqual(testRows);
+    const { stratifiedSplit } = await import('../../src/workflows/analysis/direct/classifier-split.js');
+    const all = rows.map((_, index) => index);
+    const split = stratifiedSplit(
+      all,
+      all.map((index) => index % 3),
+      3,
+      0.3,
+      7,
+    );
+    expect(testRows).toEqual(split.test);
   });
 });

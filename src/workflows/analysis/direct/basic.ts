@@ -15,7 +15,8 @@ export function sum(values: readonly number[]): number {
     compensation += Math.abs(total) >= Math.abs(value) ? total - next + value : value - next + total;
     total = next;
   }
-  return total + compensation;
+  // With an infinity the compensation is NaN (inf - inf); the plain sum is the answer then.
+  return Number.isFinite(total) ? total + compensation : total;
 }
 
 export function mean(values: readonly number[]): number {
@@ -47,8 +48,9 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
   const lowValue = sorted[low] ?? NaN;
   const highValue = sorted[high] ?? NaN;
   const fraction = at - low;
-  // numpy's form: exact at both ends, monotone in q.
-  return fraction === 0 ? lowValue : lowValue + (highValue - lowValue) * fraction;
+  // numpy 1.24's _lerp, bit for bit: from the low end below the midpoint, from the high end above it.
+  const difference = highValue - lowValue;
+  return fraction >= 0.5 ? highValue - difference * (1 - fraction) : lowValue + difference * fraction;
 }
 
 export function quantile(values: readonly number[], q: number): number {
