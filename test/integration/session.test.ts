@@ -109,6 +109,33 @@ describe('python sessions', () => {
   });
 });
 
+describe('each run starts with an empty out/ (its files are the ones it wrote)', () => {
+  it.each(['python', 'javascript'])('%s', async (language) => {
+    const session = await engine.createSession({ language });
+    const write = (name: string): string =>
+      language === 'python'
+        ? `open("out/${name}", "w").write("x")\nopen("${name}.kept", "w").write("x")`
+        : `require("node:fs").writeFileSync("out/${name}", "x");\nrequire("node:fs").writeFileSync("${name}.kept", "x");`;
+    try {
+      const first = await session.run({ source: write('first.txt') });
+      expect(first.files.map((file) => file.path)).toEqual(['first.txt']);
+      // A link left in place of out/ is removed, not followed.
+      const planted =
+        language === 'python'
+          ? 'import os, shutil\nshutil.rmtree("out")\nos.symlink("/tmp", "out")'
+          : 'const fs = require("node:fs");\nfs.rmSync("out", { recursive: true });\nfs.symlinkSync("/tmp", "out");';
+      await session.run({ source: planted });
+      const second = await session.run({ source: write('second.txt') });
+      expect(second.files.map((file) => file.path)).toEqual(['second.txt']);
+      const names = (await session.listFiles()).map((file) => file.path);
+      expect(names).toEqual(expect.arrayContaining(['first.txt.kept', 'second.txt.kept', 'out/second.txt']));
+      expect(names).not.toContain('out/first.txt');
+    } finally {
+      await session.close();
+    }
+  });
+});
+
 describe('isolation and lifecycle', () => {
   it('a run inherits no descriptor of the runner or the host (it cannot forge the runner’s events)', async () => {
     // The runner's channels are socketpairs and the host seals leaked fds to /dev/null: a run holds neither.

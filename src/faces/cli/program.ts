@@ -1,8 +1,11 @@
 /** The `scriptbox` program: its commands and how it reports usage errors. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { analyzeCommand } from './analyze.js';
 import { batchCommand } from './batch.js';
+import { botCommand } from './bot.js';
 import { cacheCommand } from './cache.js';
+import { chatCommand } from './chat.js';
 import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor-command.js';
@@ -43,6 +46,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     doctorCommand(setExitCode),
     demoCommand(setExitCode),
     generateCommand(setExitCode),
+    analyzeCommand(setExitCode),
+    chatCommand(setExitCode),
+    botCommand(setExitCode),
     templatesCommand(setExitCode),
     scriptsCommand(setExitCode),
     cacheCommand(setExitCode),

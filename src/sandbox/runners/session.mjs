@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -73,7 +74,14 @@ function writeFresh(path, data, mode) {
   writeFileSync(path, data, { flag: 'wx', mode });
 }
 
+/** An empty out/ for each run (its files are the ones it wrote); rm never follows a link left there. */
+function freshOutDir() {
+  rmSync('out', { recursive: true, force: true });
+  mkdirSync('out');
+}
+
 async function serveRun(job) {
+  freshOutDir();
   writeFresh(job.file, job.source, 0o444);
   const child = spawn('/bin/sh', ['-c', RUN_WRAPPER, process.execPath, job.file], {
     stdio: ['pipe', 'inherit', 'inherit'],

@@ -2,7 +2,8 @@
 #   python3 -I -S session.py [module-to-preload ...]
 # It imports the preload modules once, says {"event": "ready"} on fd 3, then serves jobs that arrive on
 # fd 6 as `<length>\n<json>` frames:
-#   {"op": "run", "id", "file", "source", "stdin"}: compile (syntax error -> {"event": "syntax"}), fork a
+#   {"op": "run", "id", "file", "source", "stdin"}: empty out/ (a run's files are the ones it wrote),
+#       compile (syntax error -> {"event": "syntax"}), fork a
 #       child that runs the script in a fresh __main__ with a fresh stdin pipe, wait for it (a "kill" frame
 #       meanwhile kills it), kill whatever it left behind, then write a fresh random token to stdout and
 #       stderr and report {"event": "exit", "id", "code", "signal", "token"}. The host knows the run's
@@ -14,6 +15,7 @@ import base64
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 
@@ -131,7 +133,17 @@ def kill_strays():
         select.select([], [], [], 0.001)
 
 
+def fresh_out_dir():
+    """An empty out/, whatever an earlier run left at that name (rmtree never follows links)."""
+    if os.path.isdir("out") and not os.path.islink("out"):
+        shutil.rmtree("out")
+    elif os.path.lexists("out"):
+        os.unlink("out")
+    os.mkdir("out")
+
+
 def serve_run(job, control):
+    fresh_out_dir()
     path = job["file"]
     source = job["source"].encode("utf-8")
     # Earlier runs own the work dir: never write through whatever they left at this name.

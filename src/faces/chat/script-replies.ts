@@ -1,0 +1,79 @@
+/**
+ * Replies about scripts: a script as a document with a short preview of its first lines, and the outcome
+ * of running one that is not an analysis template (library and LLM code): its output as text (pretty
+ * JSON when it printed JSON; a document when it is long), the files it wrote under out/ as images or
+ * documents, and what failed in one line — never a stack trace.
+ */
+import type { RunResult } from '../../engine/result.js';
+import type { ShownScript } from './conversation.js';
+import { plural, text } from './turn.js';
+import type { ChatReply } from './types.js';
+
+const PREVIEW_LINES = 12;
+/** Output longer than this is sent as a document. */
+const MAX_INLINE_OUTPUT = 3000;
+const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp)$/i;
+
+export function scriptReplies(script: ShownScript): ChatReply[] {
+  const lines = script.source.replace(/\n$/, '').split('\n');
+  const shown = lines.slice(0, PREVIEW_LINES).join('\n');
+  const more =
+    lines.length > PREVIEW_LINES ? `\n… (${plural(lines.length - PREVIEW_LINES, 'more line')})` : '';
+  return [
+    {
+      kind: 'document',
+      name: script.fileName,
+      bytes: Buffer.from(script.source, 'utf8'),
+      caption: `${script.fileName}, from ${script.origin}`,
+    },
+    text(`${shown}${more}`),
+  ];
+}
+
+function printedJson(stdout: string): unknown {
+  try {
+    return JSON.parse(stdout) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What went wrong, in one line: the script's own `{"error": ...}`, else the run's error. */
+function failureText(run: RunResult): string {
+  const printed = printedJson(run.stdout.trim());
+  if (
+    typeof printed === 'object' &&
+    printed !== null &&
+    'error' in printed &&
+    typeof printed.error === 'string'
+  ) {
+    return printed.error;
+  }
+  return run.error?.message ?? `the script exited with code ${String(run.exitCode)}`;
+}
+
+function outputReplies(run: RunResult): ChatReply[] {
+  if (!run.ok) return [text(`The script failed: ${failureText(run)}`)];
+  const stdout = run.stdout.trim();
+  if (stdout === '') return [text('The script ran and printed nothing.')];
+  const printed = printedJson(stdout);
+  const shown = printed === undefined ? stdout : JSON.stringify(printed, null, 2);
+  const cut = run.truncated.stdout ? '\n(the output was cut at the output limit)' : '';
+  if (shown.length <= MAX_INLINE_OUTPUT) return [text(`${shown}${cut}`)];
+  const name = printed === undefined ? 'output.txt' : 'output.json';
+  return [
+    { kind: 'document', name, bytes: Buffer.from(shown, 'utf8') },
+    text(`The output is ${plural(shown.length, 'character')} long: sent as ${name}.${cut}`),
+  ];
+}
+
+/** The files a run wrote under out/ (as read from the host copy), then its output. */
+export function runReplies(run: RunResult, files: { path: string; bytes: Uint8Array }[]): ChatReply[] {
+  const fileReplies: ChatReply[] = files.map((file) => {
+    const name = file.path.split('/').pop() ?? file.path;
+    return IMAGE_EXTENSIONS.test(name)
+      ? { kind: 'image', name, bytes: file.bytes, caption: file.path }
+      : { kind: 'document', name, bytes: file.bytes, caption: file.path };
+  });
+  return [...outputReplies(run), ...fileReplies];
+}

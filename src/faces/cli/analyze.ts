@@ -1,0 +1,136 @@
+/**
+ * `scriptbox analyze <file> <analysis> [columns...] [--param key=value]... [--json] [--out-dir dir]
+ * [--direct]`: one analysis of a CSV/TSV/xlsx table. The script is generated from the analysis's `stats`
+ * template and run in the sandbox; charts land in --out-dir. `--direct` computes the same result with the
+ * direct engine instead (no script, no charts). Columns named after the analysis fill its parameters as
+ * in the chat (`regression price area` = predict price from area).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { createEngine } from '../../engine/engine.js';
+import { exitCodeForResult } from '../../engine/result.js';
+import { FileNotFoundError, UsageError } from '../../errors.js';
+import { parseParamArgs } from '../../generate/param-args.js';
+import { createTemplateRegistry } from '../../generate/registry.js';
+import { ANALYSES, findAnalysis } from '../../workflows/analysis/analyses/index.js';
+import { oneShotRunner, runAnalysis, usageLine } from '../../workflows/analysis/analyze.js';
+import { readDataset } from '../../workflows/analysis/dataset.js';
+import { renderBlocksAsText } from '../chat/render-text.js';
+import { note, out, printJson, readUserFile } from './io.js';
+import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+const AnalyzeCliOptsSchema = RunCliOptsSchema.pick({
+  timeout: true,
+  cpu: true,
+  memory: true,
+  maxOutput: true,
+  json: true,
+}).extend({
+  param: z.array(z.string()).default([]),
+  outDir: z.string().default('scriptbox-out'),
+  direct: z.boolean().default(false),
+});
+type AnalyzeCliOpts = z.infer<typeof AnalyzeCliOptsSchema>;
+
+function analysesHelp(): string {
+  const lines = ANALYSES.map((spec) => `  ${spec.name.padEnd(17)} ${spec.summary}`);
+  return `\nAnalyses:\n${lines.join('\n')}\n\nParameters: \`scriptbox templates show stats/<analysis>\`.
+
+Exit codes:
+  0   done
+  1   the analysis failed (its message says why: a column that does not fit, too few rows, ...)
+  2   usage error: unknown analysis or parameter, a file that cannot be read as a table
+  3   the run hit a limit
+  70  the sandbox failed`;
+}
+
+export function analyzeCommand(setExitCode: (code: number) => void): Command {
+  const command = new Command('analyze')
+    .description('analyse a CSV, TSV or xlsx table: statistics, models and charts, run in the sandbox')
+    .argument('<file>', 'the table')
+    .argument('<analysis>', 'what to compute (listed below)')
+    .argument('[columns...]', 'columns to analyse, in the order the analysis takes them')
+    .option('--param <key=value>', 'a parameter of the analysis template (repeatable)', collect)
+    .option('--out-dir <dir>', 'where chart PNGs are written', 'scriptbox-out')
+    .option('--direct', 'compute with the direct engine instead of a sandboxed script (no charts)')
+    .option('--json', 'print one JSON object on stdout');
+  for (const option of limitOptions()) command.addOption(option);
+  return command
+    .addHelpText('after', analysesHelp)
+    .action(async (file: string, analysis: string, columns: string[], raw: unknown) => {
+      setExitCode(await analyze(file, analysis, columns, AnalyzeCliOptsSchema.parse(raw)));
+    });
+}
+
+async function analyze(file: string, name: string, columns: string[], opts: AnalyzeCliOpts): Promise<number> {
+  const spec = findAnalysis(name);
+  if (!spec) {
+    throw new UsageError(
+      `no analysis ${JSON.stringify(name)}; choose one of ${ANALYSES.map((a) => a.name).join(', ')}`,
+    );
+  }
+  const dataset = await readDataset(file, readUserFile(file, 'the table'));
+  for (const warning of dataset.warnings) await note(warning);
+  const registry = createTemplateRegistry();
+  const template = registry.get(spec.templateId);
+  const fromColumns = columns.length > 0 ? spec.paramsFromColumns(columns, dataset.table) : {};
+  const params = { ...fromColumns, ...parseParamArgs(template.params, opts.param, spec.templateId) };
+
+  if (opts.direct) {
+    const resolved = registry.resolveParams(spec.templateId, { ...params, file: dataset.fileName });
+    const result = spec.direct(dataset.table, resolved);
+    if (opts.json) await printJson({ analysis: spec.name, params: resolved, result, engine: 'direct' });
+    else await out(renderBlocksAsText(spec.present(result)));
+    return 0;
+  }
+
+  const engine = await createEngine({ pool: { size: 0 } });
+  try {
+    const done = await runAnalysis({
+      registry,
+      dataset,
+      spec,
+      params,
+      runner: oneShotRunner(engine, dataset, limitsFrom(opts)),
+    });
+    const charts = done.charts.length > 0 ? writeCharts(opts.outDir, done.charts) : [];
+    if (opts.json) {
+      await printJson({
+        analysis: spec.name,
+        params: done.params,
+        ok: done.error === undefined,
+        ...(done.result ? { result: done.result } : { error: done.error }),
+        charts,
+        usage: done.run.usage,
+        script: done.script,
+      });
+    } else {
+      await out(renderBlocksAsText(done.blocks));
+      for (const chart of charts) await note(`chart: ${chart}`);
+      await note(usageLine(done.run));
+    }
+    return done.error === undefined ? 0 : Math.max(1, exitCodeForResult(done.run));
+  } finally {
+    await engine.close();
+  }
+}
+
+function writeCharts(dir: string, charts: { name: string; bytes: Uint8Array }[]): string[] {
+  const target = resolve(dir);
+  try {
+    mkdirSync(target, { recursive: true });
+    return charts.map((chart) => {
+      const path = join(target, chart.name);
+      writeFileSync(path, chart.bytes);
+      return path;
+    });
+  } catch (cause) {
+    throw new FileNotFoundError(`cannot write charts to --out-dir ${dir}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}

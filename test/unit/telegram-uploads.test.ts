@@ -1,0 +1,26 @@
+/** What users are told about files over Telegram's download limit, before anything is downloaded. */
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MAX_DOWNLOAD_BYTES,
+  formatMegabytes,
+  tooLargeNotice,
+} from '../../src/faces/telegram/uploads.js';
+
+describe('upload size answers', () => {
+  it('uses Telegram’s 20 MB getFile limit by default', () => {
+    expect(DEFAULT_MAX_DOWNLOAD_BYTES).toBe(20 * 1024 * 1024);
+    expect(formatMegabytes(DEFAULT_MAX_DOWNLOAD_BYTES)).toBe('20 MB');
+    expect(formatMegabytes(31.2 * 1024 * 1024)).toBe('31.2 MB');
+  });
+
+  it('names the size, the limit and the formats accepted', () => {
+    expect(tooLargeNotice(32_715_571, DEFAULT_MAX_DOWNLOAD_BYTES)).toBe(
+      'That file is 31.2 MB; Telegram lets bots download at most 20 MB. Send a smaller extract (fewer ' +
+        'rows or columns) as CSV (.csv), TSV (.tsv) or Excel (.xlsx): an .xlsx workbook is compressed, so ' +
+        'it is often much smaller than the same data as CSV.',
+    );
+    expect(tooLargeNotice(undefined, 5 * 1024 * 1024)).toMatch(
+      /^That file is too large; Telegram lets bots download at most 5 MB\./,
+    );
+  });
+});
