@@ -55,7 +55,15 @@ describe('settling a waiting action', () => {
     expect(action.performed).toEqual([hooks]);
   });
 
-  test.each(['no', 'yes please', 'delete code stats_descriptive_001.py', '/help'])(
+  test.each(['no', 'No.', 'cancel'])('%j cancels plainly', async (text) => {
+    const action = recordingAction();
+    expect(await settle(action, { kind: 'text', text }, {})).toEqual([
+      { kind: 'text', text: 'Cancelled: did not delete stats_descriptive_001.py.' },
+    ]);
+    expect(action.performed).toEqual([]);
+  });
+
+  test.each(['not now', 'yes please', 'delete code stats_descriptive_001.py', '/help'])(
     '%j cancels: nothing is performed and the reply says what was cancelled',
     async (text) => {
       const action = recordingAction();

@@ -261,14 +261,12 @@ describe('library triggers', () => {
 });
 
 describe('the analyses as installed', () => {
-  // Every `/script` example of every installed analysis must parse to that analysis with known columns.
+  // Every example of every installed analysis, command or words, must parse to that analysis.
   const columns = [
     ...['area', 'rooms', 'district', 'price', 'year_built', 'balcony'],
     ...['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species'],
   ];
-  const cases = ANALYSES.flatMap((spec) =>
-    spec.examples.filter((example) => example.startsWith('/script')).map((example) => [spec.name, example]),
-  );
+  const cases = ANALYSES.flatMap((spec) => spec.examples.map((example) => [spec.name, example]));
 
   test('there are installed analyses with /script examples', () => {
     expect(cases.length).toBeGreaterThanOrEqual(ANALYSES.length);
@@ -278,7 +276,27 @@ describe('the analyses as installed', () => {
     expect(parseIntent(example, { analyses: ANALYSES, columns })).toMatchObject({
       kind: 'analysis',
       analysis: name,
+      ...(example.startsWith('/script') ? { unknown: [] } : {}),
+    });
+  });
+
+  test.each([
+    ['average price per district', ['district', 'price']],
+    ['mean area and price by rooms', ['rooms', 'area', 'price']],
+    ['summary statistics of petal_length for each species', ['species', 'petal_length']],
+  ])('a statistic per group of a column is a group summary, grouping column first: %s', (text, cols) => {
+    expect(parseIntent(text, { analyses: ANALYSES, columns })).toEqual({
+      kind: 'analysis',
+      analysis: 'group_summary',
+      columns: cols,
       unknown: [],
+    });
+  });
+
+  test('a chart by a column stays that chart', () => {
+    expect(parseIntent('boxplot of price by district', { analyses: ANALYSES, columns })).toMatchObject({
+      analysis: 'boxplot',
+      columns: ['price', 'district'],
     });
   });
 });

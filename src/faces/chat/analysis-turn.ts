@@ -86,7 +86,12 @@ export async function analysisTurn(
   if (charts.length > 0) progress(turn, 'charting', `sending ${plural(charts.length, 'chart')}`);
   return [
     ...analysis.blocks,
-    ...charts.map((chart): ChatReply => ({ kind: 'image', name: chart.name, bytes: chart.bytes })),
+    ...charts.map((chart): ChatReply => ({
+      kind: 'image',
+      name: chart.name,
+      bytes: chart.bytes,
+      caption: `${chart.name} · ${dataset.sourceName}`,
+    })),
     text(usageLine(analysis.run)),
     ...(opts.save ? saveToLibrary(turn, spec, analysis) : []),
   ];

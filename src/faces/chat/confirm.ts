@@ -17,6 +17,11 @@ export function isYes(text: string): boolean {
   return /^(yes|y|sure)[!.]?$/i.test(text.trim());
 }
 
+/** A plain refusal, which needs no "your message was not acted on". */
+function isNo(text: string): boolean {
+  return /^(no|n|nope|cancel|stop)[!.]?$/i.test(text.trim());
+}
+
 /** The question that ends a reply proposing `action`. */
 export function confirmationQuestion(action: PendingAction): ChatReply {
   return { kind: 'text', text: `Reply yes to ${action.what}; anything else cancels.` };
@@ -32,6 +37,8 @@ export async function settle(
   const ignored =
     input.kind === 'file'
       ? ` Your file ${input.name} was not loaded: send it again.`
-      : ' Your message was not acted on: send it again if you meant it.';
+      : isNo(input.text)
+        ? ''
+        : ' Your message was not acted on: send it again if you meant it.';
   return [{ kind: 'text', text: `Cancelled: did not ${action.what}.${ignored}` }];
 }

@@ -9,12 +9,13 @@
  * longest first, so `price_m2` is found before `price`; column names are matched before keywords, and a
  * column named like a small word (`a`, `and`, `of`...) counts only when quoted. The columns keep the
  * order they are mentioned in. The analysis with the most keyword matches wins; a tie goes to the one
- * mentioned first.
+ * mentioned first. A column after "per", "by", "for each" ... groups the request: an analysis with a
+ * `whenGrouped` counterpart becomes that one, the grouping column first ("average price per district").
  */
 import type { AnalysisSpec } from '../../workflows/analysis/spec.js';
 
 /** What the parser needs to know of an analysis. */
-export type AnalysisWords = Pick<AnalysisSpec, 'name' | 'keywords'>;
+export type AnalysisWords = Pick<AnalysisSpec, 'name' | 'keywords' | 'whenGrouped'>;
 
 export interface ParseContext {
   analyses: readonly AnalysisWords[];
@@ -235,6 +236,9 @@ function findMentions<T>(
   return found;
 }
 
+/** Words right before a column that make the request per group of it: "per district", "by each species". */
+const GROUPING_CUE = /\b(per|by|for each|for every|across|within)\s+(the\s+|each\s+|every\s+)?$/;
+
 /**
  * The analysis a natural request asks for and the dataset columns it mentions, or null when it names no
  * analysis (see the top of this file).
@@ -272,6 +276,12 @@ function matchAnalysisRequest(text: string, context: ParseContext): AnalysisRequ
   );
   const analysis = best === undefined ? undefined : context.analyses[best[0]];
   if (!analysis) return null;
-  const ordered = columns.sort((a, b) => a.start - b.start).map((mention) => mention.what);
-  return { analysis: analysis.name, columns: [...new Set(ordered)] };
+  const ordered = columns.sort((a, b) => a.start - b.start);
+  const groupedBy = ordered.find((mention) => GROUPING_CUE.test(lower.slice(0, mention.start)));
+  if (groupedBy && analysis.whenGrouped) {
+    // The grouping column first: that is how the grouped analysis takes its columns.
+    const rest = ordered.filter((mention) => mention !== groupedBy).map((mention) => mention.what);
+    return { analysis: analysis.whenGrouped, columns: [...new Set([groupedBy.what, ...rest])] };
+  }
+  return { analysis: analysis.name, columns: [...new Set(ordered.map((mention) => mention.what))] };
 }

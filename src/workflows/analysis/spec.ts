@@ -28,6 +28,11 @@ export interface AnalysisSpec {
   examples: string[];
   /** Words that point to this analysis in a natural request ("correlation", "relationship", ...). */
   keywords: string[];
+  /**
+   * The analysis a request means when it asks for this one per group of a column ("average price per
+   * district": descriptive → group_summary).
+   */
+  whenGrouped?: string;
   /** True when the script writes chart PNGs under out/. */
   charts: boolean;
   /**

@@ -1,14 +1,17 @@
 /**
- * Shared by the script-equals-direct-engine tests: run a `stats` template on a table in the real sandbox
- * (the table goes in as its canonical CSV, as the chat uploads it) and compare JSON results to 1e-9.
+ * Shared by the script-equals-direct-engine tests: a real sandbox engine for a test file, running a `stats`
+ * template on a table (the table goes in as its canonical CSV, as the chat uploads it), holding its JSON
+ * result equal to the direct engine's to 1e-9, and holding a refusal's message equal on both sides.
  */
 import { mkdtempSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect } from 'vitest';
-import type { Engine, RunResult } from '../../../src/index.js';
-import type { TemplateRegistry } from '../../../src/generate/registry.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { InvalidOptionsError } from '../../../src/errors.js';
+import { createTemplateRegistry, type TemplateRegistry } from '../../../src/generate/registry.js';
+import { createEngine, type Engine, type RunResult } from '../../../src/index.js';
 import { tableToCsv } from '../../../src/workflows/analysis/canonical-csv.js';
+import type { AnalysisSpec } from '../../../src/workflows/analysis/spec.js';
 import type { Table } from '../../../src/workflows/analysis/table.js';
 
 export interface TemplateRun {
@@ -23,26 +26,95 @@ export interface TemplateRun {
   run: RunResult;
 }
 
-export async function runTemplateOnTable(
-  engine: Engine,
-  registry: TemplateRegistry,
-  id: string,
-  params: Record<string, unknown>,
-  table: Table,
-): Promise<TemplateRun> {
-  const resolved = registry.resolveParams(id, { file: 'data.csv', ...params });
-  const rendered = registry.render(id, resolved);
-  const outDir = mkdtempSync(join(process.env.SCRIPTBOX_HOME ?? '/tmp', 'analysis-out-'));
-  const run = await engine.run({
-    language: rendered.language,
-    source: rendered.source,
-    files: [{ name: 'data.csv', content: tableToCsv(table) }],
-    limits: { timeoutMs: 60_000, cpuMs: 60_000, memoryMb: 1024 },
-    outDir,
+export interface AnalysisSandbox {
+  registry: TemplateRegistry;
+  /** The engine itself, for runs of other code. */
+  engine(): Engine;
+  /** Runs the template on the table; throws when the script fails. */
+  run(id: string, params: Record<string, unknown>, table: Table): Promise<TemplateRun>;
+  /** Runs the analysis's template and holds its result equal to `direct()`'s (to 1e-9); returns both. */
+  scriptEqualsDirect(
+    spec: AnalysisSpec,
+    params: Record<string, unknown>,
+    table: Table,
+  ): Promise<{ script: TemplateRun; direct: Record<string, unknown> }>;
+  /**
+   * The script fails with one JSON error object whose message matches `message`, and `direct()` throws
+   * InvalidOptionsError with the same message.
+   */
+  bothRefuse(
+    spec: AnalysisSpec,
+    params: Record<string, unknown>,
+    table: Table,
+    message: RegExp,
+  ): Promise<void>;
+}
+
+const LIMITS = { timeoutMs: 60_000, cpuMs: 60_000, memoryMb: 1024 };
+
+/**
+ * A sandbox for this test file: an engine whose pool keeps `preload` imported, started before the file's
+ * tests and closed after them.
+ */
+export function analysisSandbox(preload: readonly string[], poolSize = 2): AnalysisSandbox {
+  const registry = createTemplateRegistry({ templateDirs: [] });
+  let engine: Engine | undefined;
+  beforeAll(async () => {
+    engine = await createEngine({ pool: { size: poolSize, preload: [...preload] } });
   });
-  if (!run.ok) throw new Error(`${id} failed: ${run.error?.message ?? ''}\n${run.stdout}\n${run.stderr}`);
-  const result = JSON.parse(run.stdout) as Record<string, unknown>;
-  return { result, params: resolved, outDir, files: await readdir(outDir), run };
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  function started(): Engine {
+    if (engine === undefined) throw new Error('the analysis sandbox runs only inside tests');
+    return engine;
+  }
+
+  async function start(id: string, params: Record<string, unknown>, table: Table) {
+    const resolved = registry.resolveParams(id, { file: 'data.csv', ...params });
+    const { language, source } = registry.render(id, resolved);
+    const outDir = mkdtempSync(join(process.env.SCRIPTBOX_HOME ?? '/tmp', 'analysis-out-'));
+    const files = [{ name: 'data.csv', content: tableToCsv(table) }];
+    const run = await started().run({ language, source, files, limits: LIMITS, outDir });
+    return { run, params: resolved, outDir };
+  }
+
+  async function run(id: string, params: Record<string, unknown>, table: Table): Promise<TemplateRun> {
+    const done = await start(id, params, table);
+    if (!done.run.ok) {
+      const { error, stdout, stderr } = done.run;
+      throw new Error(`${id} failed: ${error?.message ?? ''}\n${stdout}\n${stderr}`);
+    }
+    const result = JSON.parse(done.run.stdout) as Record<string, unknown>;
+    return { ...done, result, files: await readdir(done.outDir) };
+  }
+
+  return {
+    registry,
+    engine: started,
+    run,
+    async scriptEqualsDirect(spec, params, table) {
+      const script = await run(spec.templateId, params, table);
+      const direct = spec.direct(table, script.params);
+      expectClose(script.result, direct, 1e-9);
+      return { script, direct };
+    },
+    async bothRefuse(spec, params, table, message) {
+      const { run: failed, params: resolved } = await start(spec.templateId, params, table);
+      expect(failed.exitCode, failed.stdout + failed.stderr).toBe(1);
+      const { error } = JSON.parse(failed.stdout) as { error: string };
+      expect(error).toMatch(message);
+      let thrown: unknown;
+      try {
+        spec.direct(table, resolved);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(InvalidOptionsError);
+      expect((thrown as Error).message).toBe(error);
+    },
+  };
 }
 
 /**

@@ -6,9 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, type Engine } from '../../../src/index.js';
-import { createTemplateRegistry } from '../../../src/generate/registry.js';
+import { describe, expect, test } from 'vitest';
 import { InvalidOptionsError } from '../../../src/errors.js';
 import { boxplotAnalysis } from '../../../src/workflows/analysis/analyses/boxplot.js';
 import { histogramAnalysis } from '../../../src/workflows/analysis/analyses/histogram.js';
@@ -16,18 +14,9 @@ import { scatterAnalysis } from '../../../src/workflows/analysis/analyses/scatte
 import type { AnalysisSpec } from '../../../src/workflows/analysis/spec.js';
 import type { Column, Table } from '../../../src/workflows/analysis/table.js';
 import { DATASETS, flowers, housing, survey } from './datasets.js';
-import { expectClose, runTemplateOnTable } from './harness.js';
+import { analysisSandbox } from './harness.js';
 
-const registry = createTemplateRegistry({ templateDirs: [] });
-let engine: Engine;
-
-beforeAll(async () => {
-  engine = await createEngine({ pool: { size: 2, preload: ['pandas', 'matplotlib.pyplot'] } });
-});
-
-afterAll(async () => {
-  await engine.close();
-});
+const sandbox = analysisSandbox(['pandas', 'matplotlib.pyplot']);
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -44,21 +33,20 @@ async function scriptEqualsDirect(
   params: Record<string, unknown>,
   table: Table,
 ): Promise<Record<string, unknown>> {
-  const run = await runTemplateOnTable(engine, registry, spec.templateId, params, table);
-  expectClose(run.result, spec.direct(table, run.params), 1e-9);
-  const charts = run.result.charts as string[];
+  const { script } = await sandbox.scriptEqualsDirect(spec, params, table);
+  const charts = script.result.charts as string[];
   expect(charts.length).toBeGreaterThan(0);
-  expect([...run.files].sort()).toEqual([...charts].sort());
+  expect([...script.files].sort()).toEqual([...charts].sort());
   for (const name of charts) {
     expect(name).toMatch(/^[A-Za-z0-9_-]+\.png$/);
-    const { width, height } = pngSize(await readFile(join(run.outDir, name)));
+    const { width, height } = pngSize(await readFile(join(script.outDir, name)));
     expect(width).toBeGreaterThanOrEqual(500);
     expect(width).toBeLessThanOrEqual(1700);
     expect(height).toBeGreaterThanOrEqual(400);
     expect(height).toBeLessThanOrEqual(700);
   }
-  expect(spec.present(run.result).length).toBeGreaterThan(0);
-  return run.result;
+  expect(spec.present(script.result).length).toBeGreaterThan(0);
+  return script.result;
 }
 
 /** The category of each dataset, and a numeric pair to plot against each other. */
@@ -216,17 +204,101 @@ describe.concurrent('script equals direct engine', { timeout: 60_000 }, () => {
     );
   });
 
-  test('a bin setting that is neither a rule nor a count is refused by the script and the engine', async () => {
-    await expect(
-      runTemplateOnTable(engine, registry, 'stats/histogram', { bins: 'often' }, tiny),
-    ).rejects.toThrow(/bins must be one of auto, fd, sturges or a whole number of bins from 1 to 1000/);
-    for (const bins of ['often', '0', '1001', '2.5']) {
-      expect(() => histogramAnalysis.direct(tiny, { file: 'data.csv', columns: [], bins })).toThrow(
-        InvalidOptionsError,
-      );
-    }
+  test('a number column holding only whole numbers groups rows, as in group_summary', async () => {
+    // tied is a number column (pandas reads it as floats): 5 in rows 0-3, 9 in row 4, missing after.
+    const boxes = await scriptEqualsDirect(boxplotAnalysis, { columns: ['v'], by: 'tied' }, tiny);
+    const [v] = boxes.columns as { boxes: { group: string; n: number }[] }[];
+    expect(v?.boxes.map((box) => [box.group, box.n])).toEqual([
+      ['5', 4],
+      ['9', 1],
+    ]);
+    const points = await scriptEqualsDirect(scatterAnalysis, { x: 'w', y: 'v', by: 'tied' }, tiny);
+    expect(points.groups).toEqual([
+      { group: '5', n: 4 },
+      { group: '9', n: 1 },
+      { group: null, n: 5 },
+    ]);
   });
 });
+
+describe.concurrent(
+  'refused the same way, word for word, by the script and the engine',
+  { timeout: 60_000 },
+  () => {
+    const flats = housing();
+    const notWhole =
+      /^column "area" holds numbers that are not whole; group by a text, true\/false or whole-number column \("rooms", "district", "price", "year_built", "balcony"\)$/;
+
+    test('a column the table does not have, or not numeric', async () => {
+      await Promise.all([
+        sandbox.bothRefuse(
+          histogramAnalysis,
+          { columns: ['price', 'cost'] },
+          flats,
+          /^no column "cost"; the table has columns "area", "rooms", "district", "price", "year_built", "balcony"$/,
+        ),
+        sandbox.bothRefuse(
+          scatterAnalysis,
+          { x: 'area', y: 'price', by: 'floor' },
+          flats,
+          /^no column "floor"/,
+        ),
+        sandbox.bothRefuse(
+          scatterAnalysis,
+          { x: 'district', y: 'price' },
+          flats,
+          /^column "district" is not numeric \(it holds text\); numeric columns: "area", "rooms", "price", "year_built"$/,
+        ),
+        sandbox.bothRefuse(
+          boxplotAnalysis,
+          { columns: ['price', 'balcony'] },
+          flats,
+          /^column "balcony" is not numeric \(it holds true\/false values\)/,
+        ),
+      ]);
+    });
+
+    test('grouping by a column of numbers that are not whole', async () => {
+      await Promise.all([
+        sandbox.bothRefuse(scatterAnalysis, { x: 'rooms', y: 'price', by: 'area' }, flats, notWhole),
+        sandbox.bothRefuse(boxplotAnalysis, { by: 'area' }, flats, notWhole),
+      ]);
+    });
+
+    test('nothing to draw, and bins that are neither a rule nor a count', async () => {
+      const words: Table = {
+        rowCount: 2,
+        columns: [{ name: 'word', type: 'text', values: ['a', 'b'], missing: 0 }],
+      };
+      await Promise.all([
+        sandbox.bothRefuse(histogramAnalysis, {}, words, /^the table has no numeric columns to draw$/),
+        sandbox.bothRefuse(boxplotAnalysis, {}, words, /^the table has no numeric columns to draw$/),
+        ...['often', '0', '1001', '2.5'].map((bins) =>
+          sandbox.bothRefuse(
+            histogramAnalysis,
+            { bins },
+            tiny,
+            /^bins must be one of auto, fd, sturges or a whole number of bins from 1 to 1000, not "/,
+          ),
+        ),
+      ]);
+    });
+
+    test('a rule that gives more than 1000 bins (a long tail)', async () => {
+      // fd width 2 * 50 / 101^(1/3) = 21.47 over a range of 999,999: 46,571 bins.
+      const tail: Table = {
+        rowCount: 101,
+        columns: [numbers('x', [...Array.from({ length: 100 }, (_, i) => i + 1), 1_000_000])],
+      };
+      await sandbox.bothRefuse(
+        histogramAnalysis,
+        { bins: 'fd' },
+        tail,
+        /^the fd rule gives 46571 bins for column "x" \(a long tail\); pass a bin count instead, like bins=50$/,
+      );
+    });
+  },
+);
 
 describe('direct numbers against hand-computed values', () => {
   test('histogram bin rules: auto is the smaller of the fd and sturges widths, sturges when the IQR is 0', () => {
@@ -342,6 +414,12 @@ describe('parameters from the columns a request names', () => {
       by: 'district',
     });
     expect(scatterAnalysis.paramsFromColumns(['area', 'price'], table)).toEqual({ x: 'area', y: 'price' });
+    // price is a number column of whole numbers: it may group the points.
+    expect(scatterAnalysis.paramsFromColumns(['area', 'rooms', 'price'], table)).toEqual({
+      x: 'area',
+      y: 'rooms',
+      by: 'price',
+    });
     expect(boxplotAnalysis.paramsFromColumns(['price', 'district'], table)).toEqual({
       columns: ['price'],
       by: 'district',
@@ -366,15 +444,20 @@ describe('parameters from the columns a request names', () => {
       return expect.fail(`${spec.name} accepted ${columns.join(' ')}`);
     };
     expect(refused(scatterAnalysis, ['district', 'price'])).toBe(
-      'column "district" is text; the x axis needs a numeric column (area, rooms, price, year_built)',
+      'column "district" is not numeric (it holds text); numeric columns: "area", "rooms", "price", "year_built"',
     );
     expect(refused(scatterAnalysis, ['area'])).toMatch(/two numeric columns and an optional category/);
     expect(refused(scatterAnalysis, ['area', 'price', 'rooms', 'district'])).toMatch(/got 4 columns/);
-    expect(refused(scatterAnalysis, ['rooms', 'price', 'area'])).toMatch(
-      /"area" holds decimal numbers; by needs a category column: .*\(rooms, district, year_built, balcony\)/,
+    expect(refused(scatterAnalysis, ['rooms', 'price', 'area'])).toBe(
+      'column "area" holds numbers that are not whole; group by a text, true/false or whole-number column ' +
+        '("rooms", "district", "price", "year_built", "balcony")',
     );
-    expect(refused(histogramAnalysis, ['district'])).toMatch(/"district" is text; a histogram needs/);
-    expect(refused(histogramAnalysis, ['cost'])).toMatch(/no column "cost"; the table has area, rooms/);
+    expect(refused(histogramAnalysis, ['district'])).toMatch(
+      /^column "district" is not numeric \(it holds text\)/,
+    );
+    expect(refused(histogramAnalysis, ['cost'])).toMatch(
+      /^no column "cost"; the table has columns "area", "rooms"/,
+    );
     expect(refused(boxplotAnalysis, ['district'])).toMatch(
       /name a numeric column to plot before the category/,
     );

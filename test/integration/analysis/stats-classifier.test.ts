@@ -20,11 +20,8 @@
  * The generator and the split are also pinned to values the template's Python printed once (splitmix64
  * for seed 1234567 is the published test vector), so a change on either side is caught.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, type Engine } from '../../../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { InvalidOptionsError } from '../../../src/errors.js';
-import { createTemplateRegistry } from '../../../src/generate/registry.js';
-import { tableToCsv } from '../../../src/workflows/analysis/canonical-csv.js';
 import { trainClassifierAnalysis } from '../../../src/workflows/analysis/analyses/train-classifier.js';
 import {
   SplitMix64,
@@ -34,20 +31,10 @@ import {
 import type { Block } from '../../../src/workflows/analysis/spec.js';
 import type { Table } from '../../../src/workflows/analysis/table.js';
 import { DATASETS, flowers, housing, survey } from './datasets.js';
-import { expectClose, runTemplateOnTable } from './harness.js';
+import { analysisSandbox, expectClose } from './harness.js';
 
-const registry = createTemplateRegistry({ templateDirs: [] });
-let engine: Engine;
-
-beforeAll(async () => {
-  engine = await createEngine({
-    pool: { size: 2, preload: ['pandas', 'sklearn.ensemble', 'sklearn.linear_model', 'sklearn.metrics'] },
-  });
-});
-
-afterAll(async () => {
-  await engine.close();
-});
+const sandbox = analysisSandbox(['pandas', 'sklearn.ensemble', 'sklearn.linear_model', 'sklearn.metrics']);
+const { registry } = sandbox;
 
 interface Case {
   dataset: keyof typeof DATASETS;
@@ -105,7 +92,7 @@ function incompleteRows(table: Table, names: string[]): number {
 async function scriptAndDirect(model: string, c: Case): Promise<{ script: Result; direct: Result }> {
   const table = DATASETS[c.dataset]?.() as Table;
   const params = { target: c.target, model, test_size: c.test_size, seed: c.seed, columns: c.columns ?? [] };
-  const run = await runTemplateOnTable(engine, registry, 'stats/train_classifier', params, table);
+  const run = await sandbox.run('stats/train_classifier', params, table);
   const directRecord = trainClassifierAnalysis.direct(table, run.params);
   expect(Object.keys(run.result).sort()).toEqual(Object.keys(directRecord).sort());
   for (const key of EXACT_KEYS) expect(run.result[key], key).toEqual(directRecord[key]);
@@ -203,28 +190,33 @@ describe.concurrent('random_forest: same split, accuracy within 0.1', () => {
   });
 });
 
-test(
-  'a numeric target with many values fails in the script with the direct engine’s message',
-  { timeout: 120_000 },
-  async () => {
-    const table = housing();
-    const params = registry.resolveParams('stats/train_classifier', {
-      file: 'data.csv',
-      target: 'year_built',
-    });
-    const { source, language } = registry.render('stats/train_classifier', params);
-    const run = await engine.run({
-      language,
-      source,
-      files: [{ name: 'data.csv', content: tableToCsv(table) }],
-      limits: { timeoutMs: 60_000, cpuMs: 60_000, memoryMb: 1024 },
-    });
-    expect(run.ok).toBe(false);
-    const { error } = JSON.parse(run.stdout) as { error: string };
-    expect(error).toMatch(/"year_built" has \d+ distinct numbers.*regression/);
-    expect(() => trainClassifierAnalysis.direct(table, params)).toThrow(error);
-  },
-);
+describe.concurrent('refused the same way, word for word, by the script and the engine', () => {
+  test('a numeric target with many values: use regression', { timeout: 120_000 }, async () => {
+    await sandbox.bothRefuse(
+      trainClassifierAnalysis,
+      { target: 'year_built' },
+      housing(),
+      /^"year_built" has \d+ distinct numbers.*use regression \(\/script regression year_built\)/,
+    );
+  });
+
+  test('features that are not numeric, or include the target', { timeout: 120_000 }, async () => {
+    await Promise.all([
+      sandbox.bothRefuse(
+        trainClassifierAnalysis,
+        { target: 'species', columns: ['petal_length', 'species'] },
+        flowers(),
+        /^the target "species" cannot also be a feature; remove it from features$/,
+      ),
+      sandbox.bothRefuse(
+        trainClassifierAnalysis,
+        { target: 'balcony', columns: ['area', 'district'] },
+        housing(),
+        /^column "district" is not numeric \(it holds text\); numeric columns: "area", "rooms", "price", "year_built"$/,
+      ),
+    ]);
+  });
+});
 
 describe('the split generator, pinned to the Python implementation', () => {
   test('splitmix64 outputs and below()', () => {
@@ -294,6 +286,11 @@ describe('paramsFromColumns', () => {
       [['species', 'colour'], flowers(), /no column "colour"; the table has columns "sepal_length"/],
       [['region', 'district'], survey(), /no column "district"/],
       [['price', 'district'], housing(), /column "district" is not numeric \(it holds text\)/],
+      [
+        ['species', 'petal_length', 'species'],
+        flowers(),
+        /^the target "species" cannot also be a feature; remove it from features$/,
+      ],
     ];
     for (const [columns, table, message] of cases) {
       let thrown: unknown;

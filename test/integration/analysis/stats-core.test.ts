@@ -5,71 +5,26 @@
  * are also checked against numbers worked out by hand and against scipy's own functions, so a mistake the
  * template and the direct engine shared could not pass.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { InvalidOptionsError } from '../../../src/errors.js';
-import { createTemplateRegistry, type TemplateRegistry } from '../../../src/generate/registry.js';
-import { createEngine, type Engine } from '../../../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { correlationAnalysis } from '../../../src/workflows/analysis/analyses/correlation.js';
 import { descriptiveAnalysis } from '../../../src/workflows/analysis/analyses/descriptive.js';
 import { groupSummaryAnalysis } from '../../../src/workflows/analysis/analyses/group-summary.js';
 import { regressionAnalysis } from '../../../src/workflows/analysis/analyses/regression.js';
-import { tableToCsv } from '../../../src/workflows/analysis/canonical-csv.js';
 import { kendallTau } from '../../../src/workflows/analysis/direct/kendall.js';
 import type { AnalysisSpec } from '../../../src/workflows/analysis/spec.js';
 import type { Column, Table } from '../../../src/workflows/analysis/table.js';
 import { DATASETS, housing, survey } from './datasets.js';
-import { expectClose, runTemplateOnTable } from './harness.js';
+import { analysisSandbox, expectClose } from './harness.js';
 
-let engine: Engine;
-let registry: TemplateRegistry;
-beforeAll(async () => {
-  engine = await createEngine({
-    pool: { size: 4, preload: ['pandas', 'numpy', 'scipy.stats', 'scipy.linalg'] },
-  });
-  registry = createTemplateRegistry({ templateDirs: [] });
-});
-afterAll(async () => {
-  await engine?.close();
-});
+const sandbox = analysisSandbox(['pandas', 'numpy', 'scipy.stats', 'scipy.linalg'], 4);
 
-/** Runs the template on the table and holds its result equal to the direct engine's; returns both. */
+/** The script's result equals the direct engine's (to 1e-9); returns the direct one. */
 async function scriptEqualsDirect(
   spec: AnalysisSpec,
   params: Record<string, unknown>,
   table: Table,
 ): Promise<Record<string, unknown>> {
-  const run = await runTemplateOnTable(engine, registry, spec.templateId, params, table);
-  const direct = spec.direct(table, run.params);
-  expectClose(run.result, direct, 1e-9);
-  return direct;
-}
-
-/** The script fails with one JSON error object, and the direct engine throws the same message. */
-async function bothRefuse(
-  spec: AnalysisSpec,
-  params: Record<string, unknown>,
-  table: Table,
-  message: RegExp,
-): Promise<void> {
-  const resolved = registry.resolveParams(spec.templateId, { file: 'data.csv', ...params });
-  const { source, language } = registry.render(spec.templateId, resolved);
-  const run = await engine.run({
-    language,
-    source,
-    files: [{ name: 'data.csv', content: tableToCsv(table) }],
-    limits: { timeoutMs: 60_000, cpuMs: 60_000, memoryMb: 1024 },
-  });
-  expect(run.exitCode, run.stdout + run.stderr).toBe(1);
-  const printed = JSON.parse(run.stdout) as { error: string };
-  expect(printed.error).toMatch(message);
-  let thrown: unknown;
-  try {
-    spec.direct(table, resolved);
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(InvalidOptionsError);
-  expect((thrown as Error).message).toBe(printed.error);
+  return (await sandbox.scriptEqualsDirect(spec, params, table)).direct;
 }
 
 function numbers(name: string, values: (number | null)[], type: 'integer' | 'number' = 'number'): Column {
@@ -162,7 +117,7 @@ describe.concurrent('descriptive: script equals direct', () => {
   });
 
   test('an unknown column is refused the same way by both', async () => {
-    await bothRefuse(
+    await sandbox.bothRefuse(
       descriptiveAnalysis,
       { columns: ['area', 'nope'] },
       housing(),
@@ -246,7 +201,7 @@ describe.concurrent('correlation: script equals direct', () => {
   test('p-values equal scipy.stats pearsonr, spearmanr and kendalltau called directly', async () => {
     const x = [1, 2, 2, 3, 5, 5, 5, 8, 9, 9, 10, 12, 12, 12, 15, 16, 18, 18, 20, 21];
     const y = [2, 1, 3, 3, 4, 6, 5, 9, 7, 9, 11, 10, 14, 12, 13, 18, 15, 18, 21, 19];
-    const run = await engine.run({
+    const run = await sandbox.engine().run({
       language: 'python',
       source: [
         'import json',
@@ -279,19 +234,19 @@ describe.concurrent('correlation: script equals direct', () => {
 
   test('text columns and a single column are refused the same way by both', async () => {
     await Promise.all([
-      bothRefuse(
+      sandbox.bothRefuse(
         correlationAnalysis,
         { columns: ['price', 'district'] },
         housing(),
         /^column "district" is not numeric \(it holds text\); numeric columns: "area", "rooms", "price", "year_built"$/,
       ),
-      bothRefuse(
+      sandbox.bothRefuse(
         correlationAnalysis,
         { columns: ['balcony', 'price'] },
         housing(),
         /^column "balcony" is not numeric \(it holds true\/false values\)/,
       ),
-      bothRefuse(
+      sandbox.bothRefuse(
         correlationAnalysis,
         { columns: ['price'] },
         housing(),
@@ -384,26 +339,31 @@ describe.concurrent('regression: script equals direct', () => {
 
   test('perfect collinearity (income and income_k) and other misfits are refused the same way by both', async () => {
     await Promise.all([
-      bothRefuse(
+      sandbox.bothRefuse(
         regressionAnalysis,
         { target: 'score' },
         survey(),
         /^term "income_k" is a linear combination of the intercept, "age", "income" in the complete rows \(perfect collinearity\); drop it or one of those from features$/,
       ),
-      bothRefuse(regressionAnalysis, { target: 'district' }, housing(), /^column "district" is not numeric/),
-      bothRefuse(
+      sandbox.bothRefuse(
+        regressionAnalysis,
+        { target: 'district' },
+        housing(),
+        /^column "district" is not numeric/,
+      ),
+      sandbox.bothRefuse(
         regressionAnalysis,
         { target: 'price', features: ['area', 'price'] },
         housing(),
         /cannot also be a feature/,
       ),
-      bothRefuse(
+      sandbox.bothRefuse(
         regressionAnalysis,
         { target: 'age', features: ['income', 'nope'] },
         survey(),
         /^no column "nope"/,
       ),
-      bothRefuse(
+      sandbox.bothRefuse(
         regressionAnalysis,
         { target: 'y', features: ['x', 'group'] },
         table(numbers('y', [1, 2, 3, 4]), numbers('x', [1, 3, 2, 5]), texts('group', ['a', 'a', 'a', null])),
@@ -418,6 +378,8 @@ describe.concurrent('group_summary: script equals direct', () => {
     { name: 'housing', params: { by: 'district' } },
     { name: 'housing', params: { by: 'rooms', columns: ['price', 'area'] } },
     { name: 'housing', params: { by: 'balcony', columns: ['price'] } },
+    // A number column holding only whole numbers (pandas reads it as floats) groups rows too.
+    { name: 'housing', params: { by: 'price', columns: ['area'] } },
     { name: 'flowers', params: { by: 'species' } },
     { name: 'survey', params: { by: 'region' } },
     { name: 'survey', params: { by: 'score', columns: ['income', 'age'] } },
@@ -447,19 +409,19 @@ describe.concurrent('group_summary: script equals direct', () => {
 
   test('a grouping column of fractions or of too many values, and a text column to summarise, are refused the same way by both', async () => {
     await Promise.all([
-      bothRefuse(
+      sandbox.bothRefuse(
         groupSummaryAnalysis,
         { by: 'area' },
         housing(),
-        /^column "area" holds numbers that are not whole; group by a text, true\/false or whole-number column$/,
+        /^column "area" holds numbers that are not whole; group by a text, true\/false or whole-number column \("rooms", "district", "price", "year_built", "balcony"\)$/,
       ),
-      bothRefuse(
+      sandbox.bothRefuse(
         groupSummaryAnalysis,
         { by: 'district', columns: ['price', 'balcony'] },
         housing(),
         /^column "balcony" is not numeric/,
       ),
-      bothRefuse(
+      sandbox.bothRefuse(
         groupSummaryAnalysis,
         { by: 'id' },
         table(
@@ -475,7 +437,7 @@ describe.concurrent('group_summary: script equals direct', () => {
         ),
         /^column "id" has 1001 different values; group_summary makes at most 1000 groups/,
       ),
-      bothRefuse(
+      sandbox.bothRefuse(
         groupSummaryAnalysis,
         { by: 'district', columns: ['district'] },
         housing(),

@@ -2,8 +2,7 @@
  * The `correlation` analysis: Pearson, Spearman or Kendall tau-b matrix of numeric columns, and every pair
  * ranked by strength with its row count and p-value (stats/correlation).
  */
-import { InvalidOptionsError } from '../../../errors.js';
-import { requireNumeric, unique } from '../direct/columns.js';
+import { fail, quoted, requireColumns, requireNumeric, unique } from '../direct/columns.js';
 import { correlation } from '../direct/correlation.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
@@ -45,11 +44,14 @@ export const correlationAnalysis: AnalysisSpec = {
   ],
   charts: false,
   paramsFromColumns(columns, table) {
+    requireColumns(table, columns);
     for (const name of columns) requireNumeric(table, name);
     const names = unique(columns);
     if (names.length === 1) {
-      const issue = `a correlation needs two or more numeric columns; you named only ${JSON.stringify(names[0])} (name none to correlate every numeric column)`;
-      throw new InvalidOptionsError(issue, [issue]);
+      fail(
+        `a correlation needs two or more numeric columns; you named only ${quoted(names)} (name none to ` +
+          'correlate every numeric column)',
+      );
     }
     return names.length > 0 ? { columns: names } : {};
   },

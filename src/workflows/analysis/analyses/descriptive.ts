@@ -76,6 +76,7 @@ export const descriptiveAnalysis: AnalysisSpec = {
     'percentile',
     'std',
   ],
+  whenGrouped: 'group_summary',
   charts: false,
   paramsFromColumns(columns, table) {
     requireColumns(table, columns);

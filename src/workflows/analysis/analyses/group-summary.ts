@@ -2,11 +2,18 @@
  * The `group_summary` analysis: rows grouped by one text, true/false or whole-number column; per group its
  * size and the count, mean, std, min, median and max of numeric columns (stats/group_summary).
  */
-import { isNumericColumn } from '../table.js';
-import { fail, requireColumn, requireNumeric, unique } from '../direct/columns.js';
-import { groupSummary, requireGroupingColumn } from '../direct/group-summary.js';
+import {
+  fail,
+  requireColumn,
+  requireColumns,
+  requireGroupingColumn,
+  requireNumeric,
+  unique,
+} from '../direct/columns.js';
+import { groupSummary } from '../direct/group-summary.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
+import { isNumericColumn } from '../table.js';
 
 interface Group {
   key: unknown;
@@ -46,6 +53,7 @@ export const groupSummaryAnalysis: AnalysisSpec = {
         'name the column to group by, then the numeric columns, e.g. /script group_summary district price',
       );
     }
+    requireColumns(table, names);
     const by = names.find((name) => !isNumericColumn(requireColumn(table, name))) ?? names[0] ?? '';
     requireGroupingColumn(table, by);
     const rest = names.filter((name) => name !== by);

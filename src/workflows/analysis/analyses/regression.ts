@@ -3,7 +3,7 @@
  * coefficients with standard errors, t and p values, R², adjusted R², residual std error and the F test
  * (stats/regression).
  */
-import { fail, quoted, requireColumn, requireNumeric, unique } from '../direct/columns.js';
+import { chooseFeatures, fail, requireColumns, requireNumeric, unique } from '../direct/columns.js';
 import { regression } from '../direct/regression.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
@@ -32,16 +32,15 @@ export const regressionAnalysis: AnalysisSpec = {
   ],
   charts: false,
   paramsFromColumns(columns, table) {
-    const [target, ...rest] = unique(columns);
+    const [target, ...named] = columns;
     if (target === undefined) {
       fail('name the target column first, then the features, e.g. /script regression price area rooms');
     }
+    requireColumns(table, columns);
     requireNumeric(table, target);
-    for (const name of rest) requireColumn(table, name);
-    if (columns.slice(1).includes(target)) {
-      fail(`the target ${quoted([target])} cannot also be a feature; remove it from features`);
-    }
-    return rest.length > 0 ? { target, features: rest } : { target };
+    chooseFeatures(table, target, named);
+    const features = unique(named);
+    return features.length > 0 ? { target, features } : { target };
   },
   direct: regression,
   present(result) {

@@ -4,28 +4,11 @@
  * in direct/classifier.ts). `/script train_classifier species petal_length` → target species, features
  * petal_length; with only the target named, every other numeric column is a feature.
  */
-import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
-import {
-  checkClassCount,
-  classLabel,
-  CLASSIFIER_MODELS,
-  featureColumns,
-  trainClassifier,
-} from '../direct/classifier.js';
+import { checkClassCount, classLabel, featureColumns, trainClassifier } from '../direct/classifier.js';
 import { fail, requireColumn, unique } from '../direct/columns.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
 import type { Table } from '../table.js';
-
-const ParamsSchema = z.object({
-  file: z.string(),
-  target: z.string(),
-  columns: z.array(z.string()),
-  model: z.enum(CLASSIFIER_MODELS),
-  test_size: z.number().gt(0).lt(1),
-  seed: z.number().int().min(0),
-});
 
 const MODEL_NAMES: Record<string, string> = {
   logistic_regression: 'Logistic regression',
@@ -33,13 +16,13 @@ const MODEL_NAMES: Record<string, string> = {
 };
 
 function paramsFromColumns(columns: string[], table: Table): Record<string, unknown> {
-  const [target, ...rest] = unique(columns);
+  const [target, ...named] = columns;
   if (target === undefined) {
     fail(
       'name the column to predict first, then the features, e.g. /script train_classifier species petal_length',
     );
   }
-  featureColumns(table, target, rest);
+  featureColumns(table, target, named);
   const column = requireColumn(table, target);
   const classes = new Set<string>();
   for (let row = 0; row < table.rowCount; row += 1) {
@@ -47,7 +30,8 @@ function paramsFromColumns(columns: string[], table: Table): Record<string, unkn
     if (label !== null) classes.add(label);
   }
   checkClassCount(column, classes.size);
-  return rest.length > 0 ? { target, columns: rest } : { target };
+  const features = unique(named);
+  return features.length > 0 ? { target, columns: features } : { target };
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : formatNumber(value));
@@ -124,16 +108,6 @@ export const trainClassifierAnalysis: AnalysisSpec = {
   keywords: ['classifier', 'classify', 'classification', 'train', 'logistic', 'forest', 'machine learning'],
   charts: false,
   paramsFromColumns,
-  direct(table, params) {
-    const parsed = parseOptions(ParamsSchema, params, 'train_classifier parameters');
-    return trainClassifier(table, {
-      file: parsed.file,
-      target: parsed.target,
-      columns: parsed.columns,
-      model: parsed.model,
-      testSize: parsed.test_size,
-      seed: parsed.seed,
-    });
-  },
+  direct: trainClassifier,
   present,
 };

@@ -2,7 +2,8 @@
  * Shared arithmetic of the direct engine, with the definitions the templates state: sample statistics
  * use divisor n - 1; quantiles interpolate linearly between order statistics (numpy "linear", Hyndman-Fan
  * type 7); ranks give tied values the average of the ranks they span. Sums are compensated (Neumaier),
- * so results agree with numpy's pairwise sums to well within 1e-9 relative.
+ * so results agree with numpy's pairwise sums to well within 1e-9 relative. Also which numeric cells
+ * count: missing (empty or NaN), infinite, finite.
  */
 import type { NumericColumn } from '../table.js';
 
@@ -77,18 +78,24 @@ export function present(column: NumericColumn): number[] {
   return column.values.filter((value): value is number => value !== null && !Number.isNaN(value));
 }
 
-/** Row indices where every given column has a value (pairwise / listwise deletion). */
-export function completeRows(columns: readonly NumericColumn[], rowCount: number): number[] {
-  const rows: number[] = [];
-  for (let row = 0; row < rowCount; row += 1) {
-    if (columns.every((column) => column.values[row] !== null && !Number.isNaN(column.values[row]))) {
-      rows.push(row);
-    }
-  }
-  return rows;
+/** A cell that holds a finite number (not missing, NaN or infinite). */
+export function isFiniteCell(value: number | null | undefined): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** The values of `column` at `rows` (which must be complete for it). */
-export function pick(column: NumericColumn, rows: readonly number[]): number[] {
-  return rows.map((row) => column.values[row] ?? NaN);
+export interface CellCounts {
+  /** Empty or NaN cells. */
+  missing: number;
+  /** Cells holding inf or -inf. */
+  infinite: number;
+}
+
+export function cellCounts(column: NumericColumn): CellCounts {
+  let missing = 0;
+  let infinite = 0;
+  for (const value of column.values) {
+    if (value === null || Number.isNaN(value)) missing += 1;
+    else if (!Number.isFinite(value)) infinite += 1;
+  }
+  return { missing, infinite };
 }

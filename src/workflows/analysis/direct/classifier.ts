@@ -7,7 +7,10 @@
  * held-out rows. `definitions` states all of it; only `definitions.engine` differs from the script's.
  * Error messages are the script's, word for word.
  */
+import { z } from 'zod';
+import { parseOptions } from '../../../engine/options.js';
 import { isNumericColumn, type Column, type NumericColumn, type Table } from '../table.js';
+import { isFiniteCell } from './basic.js';
 import { fitForest, forestProbabilities } from './classifier-forest.js';
 import {
   fitLogistic,
@@ -18,30 +21,29 @@ import {
 } from './classifier-logistic.js';
 import { stratifiedSplit } from './classifier-split.js';
 import {
+  chooseFeatures,
   comparePython,
   fail,
   quoted,
   requireColumn,
   requireColumns,
   requireNumeric,
-  unique,
 } from './columns.js';
 
-export const CLASSIFIER_MODELS = ['logistic_regression', 'random_forest'] as const;
-export type ClassifierModel = (typeof CLASSIFIER_MODELS)[number];
+const CLASSIFIER_MODELS = ['logistic_regression', 'random_forest'] as const;
+type ClassifierModel = (typeof CLASSIFIER_MODELS)[number];
 
 /** More distinct values than this in a numeric target means it is a quantity: use regression. */
 export const MAX_NUMERIC_CLASSES = 20;
 
-export interface ClassifierParams {
-  file: string;
-  target: string;
-  /** Feature columns; empty means every numeric column except the target. */
-  columns: string[];
-  model: ClassifierModel;
-  testSize: number;
-  seed: number;
-}
+const ParamsSchema = z.object({
+  file: z.string(),
+  target: z.string(),
+  columns: z.array(z.string()),
+  model: z.enum(CLASSIFIER_MODELS),
+  test_size: z.number().gt(0).lt(1),
+  seed: z.number().int().min(0),
+});
 
 /** A target cell as the canonical CSV writes it (what pandas reads with dtype=str), or null when missing. */
 export function classLabel(column: Column, row: number): string | null {
@@ -76,19 +78,7 @@ export function checkClassCount(column: Column, classCount: number): void {
  */
 export function featureColumns(table: Table, target: string, names: readonly string[]): NumericColumn[] {
   requireColumns(table, [target, ...names]);
-  if (names.includes(target)) {
-    fail(`the target ${quoted([target])} cannot also be a feature; remove it from features`);
-  }
-  const features =
-    names.length > 0
-      ? unique(names).map((name) => requireNumeric(table, name))
-      : table.columns.filter(
-          (column): column is NumericColumn => isNumericColumn(column) && column.name !== target,
-        );
-  if (features.length === 0) {
-    fail(`no numeric feature columns besides the target ${quoted([target])}; name the features`);
-  }
-  return features;
+  return chooseFeatures(table, target, names).map((name) => requireNumeric(table, name));
 }
 
 /** The definitions both engines state (the script prints the same words); `engine` is each one's own. */
@@ -197,16 +187,17 @@ function metrics(confusion: readonly number[][], testCount: number): { accuracy:
 }
 
 /** The stats/train_classifier result, computed here. Throws InvalidOptionsError when the data does not fit. */
-export function trainClassifier(table: Table, params: ClassifierParams): Record<string, unknown> {
-  const { target, model, testSize, seed } = params;
-  const features = featureColumns(table, target, params.columns);
+export function trainClassifier(table: Table, params: Record<string, unknown>): Record<string, unknown> {
+  const parsed = parseOptions(ParamsSchema, params, 'train_classifier parameters');
+  const { file, target, model, test_size: testSize, seed } = parsed;
+  const features = featureColumns(table, target, parsed.columns);
   const targetCol = requireColumn(table, target);
 
   const rows: number[] = [];
   const labels: string[] = [];
   for (let row = 0; row < table.rowCount; row += 1) {
     const label = classLabel(targetCol, row);
-    if (label === null || !features.every((column) => Number.isFinite(column.values[row] ?? NaN))) continue;
+    if (label === null || !features.every((column) => isFiniteCell(column.values[row]))) continue;
     rows.push(row);
     labels.push(label);
   }
@@ -245,7 +236,7 @@ export function trainClassifier(table: Table, params: ClassifierParams): Record<
 
   return {
     template: 'stats/train_classifier',
-    file: params.file,
+    file,
     target,
     features: featureNames,
     model,

@@ -4,24 +4,22 @@
  * of the pair's complete rows for Spearman, scipy's tau-b for Kendall), so a constant column gives an
  * undefined coefficient here exactly when it does there.
  */
-import { InvalidOptionsError } from '../../../errors.js';
+import { z } from 'zod';
+import { parseOptions } from '../../../engine/options.js';
 import type { NumericColumn, Table } from '../table.js';
-import { averageRanks } from './basic.js';
-import {
-  fail,
-  jsonNumber,
-  numericColumnNames,
-  quoted,
-  requireColumns,
-  requireNumeric,
-  unique,
-} from './columns.js';
+import { averageRanks, isFiniteCell } from './basic.js';
+import { fail, jsonNumber, namedOrNumeric, quoted, requireColumns, requireNumeric } from './columns.js';
 import { studentTwoSided } from './distributions.js';
 import { kendallTau } from './kendall.js';
-import { stringListParam, stringParam } from './params.js';
 
 export const CORRELATION_METHODS = ['pearson', 'spearman', 'kendall'] as const;
 export type CorrelationMethod = (typeof CORRELATION_METHODS)[number];
+
+const ParamsSchema = z.object({
+  file: z.string(),
+  columns: z.array(z.string()),
+  method: z.enum(CORRELATION_METHODS),
+});
 
 const COEFFICIENTS: Record<CorrelationMethod, string> = {
   pearson: "Pearson's linear correlation coefficient r",
@@ -106,7 +104,7 @@ function correlate(method: CorrelationMethod, a: NumericColumn, b: NumericColumn
   const y: number[] = [];
   a.values.forEach((value, row) => {
     const other = b.values[row] ?? null;
-    if (value !== null && other !== null && Number.isFinite(value) && Number.isFinite(other)) {
+    if (isFiniteCell(value) && isFiniteCell(other)) {
       x.push(value);
       y.push(other);
     }
@@ -122,25 +120,16 @@ function correlate(method: CorrelationMethod, a: NumericColumn, b: NumericColumn
   return { r, p: tTestP(r, n), n };
 }
 
-function methodParam(params: Record<string, unknown>): CorrelationMethod {
-  const method = stringParam(params, 'method');
-  const known = CORRELATION_METHODS.find((name) => name === method);
-  if (known) return known;
-  const issue = `method: expected ${CORRELATION_METHODS.join(', ')}, got ${JSON.stringify(method)}`;
-  throw new InvalidOptionsError(`invalid parameter ${issue}`, [issue]);
-}
-
 /** Sort key of a pair: strongest first, |r| rounded to 12 decimals, undefined ones last. */
 function strength(r: number): number {
   return Number.isFinite(r) ? -Number(Math.abs(r).toFixed(12)) : 1;
 }
 
 export function correlation(table: Table, params: Record<string, unknown>): Record<string, unknown> {
-  const method = methodParam(params);
-  const wanted = stringListParam(params, 'columns');
+  const { file, columns: wanted, method } = parseOptions(ParamsSchema, params, 'correlation parameters');
   requireColumns(table, wanted);
   for (const name of wanted) requireNumeric(table, name);
-  const names = wanted.length > 0 ? unique(wanted) : numericColumnNames(table);
+  const names = namedOrNumeric(table, wanted);
   if (names.length < 2) {
     fail(`a correlation needs at least two numeric columns; it has ${quoted(names) || 'none'}`);
   }
@@ -159,7 +148,7 @@ export function correlation(table: Table, params: Record<string, unknown>): Reco
 
   return {
     template: 'stats/correlation',
-    file: stringParam(params, 'file'),
+    file,
     method,
     rows: table.rowCount,
     columns: names,

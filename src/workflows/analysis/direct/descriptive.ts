@@ -3,6 +3,8 @@
  * Numeric columns: count, missing, mean, sample std, min, quantiles (type 7), max. Text and boolean
  * columns: count, missing, distinct values, the most frequent one (ties: first in the file) and its count.
  */
+import { z } from 'zod';
+import { parseOptions } from '../../../engine/options.js';
 import {
   isNumericColumn,
   type BooleanColumn,
@@ -12,7 +14,12 @@ import {
 } from '../table.js';
 import { ascending, mean, present, quantileSorted, std } from './basic.js';
 import { columnNames, jsonNumber, requireColumn, unique } from './columns.js';
-import { numberListParam, stringListParam, stringParam } from './params.js';
+
+const ParamsSchema = z.object({
+  file: z.string(),
+  columns: z.array(z.string()),
+  quantiles: z.array(z.number()),
+});
 
 export const DESCRIPTIVE_DEFINITIONS = {
   count: 'non-missing values; missing counts empty cells',
@@ -78,15 +85,14 @@ function describeCategories(column: TextColumn | BooleanColumn): Record<string, 
 }
 
 export function descriptive(table: Table, params: Record<string, unknown>): Record<string, unknown> {
-  const wanted = stringListParam(params, 'columns');
-  const quantiles = numberListParam(params, 'quantiles');
+  const { file, columns: wanted, quantiles } = parseOptions(ParamsSchema, params, 'descriptive parameters');
   const names = wanted.length > 0 ? unique(wanted) : columnNames(table);
   const selected = names.map((name) => requireColumn(table, name));
   const numeric = selected.filter(isNumericColumn);
   const other = selected.filter((column): column is TextColumn | BooleanColumn => !isNumericColumn(column));
   return {
     template: 'stats/descriptive',
-    file: stringParam(params, 'file'),
+    file,
     rows: table.rowCount,
     columns: Object.fromEntries(numeric.map((column) => [column.name, describeNumbers(column, quantiles)])),
     categorical: Object.fromEntries(other.map((column) => [column.name, describeCategories(column)])),

@@ -3,20 +3,22 @@
  * Rows are grouped by one text, boolean or whole-number column (rows missing it form no group, as pandas
  * groupby with dropna=True); groups come in Python's sorted order of their keys.
  */
-import { isNumericColumn, type Column, type NumericColumn, type Table } from '../table.js';
+import { z } from 'zod';
+import { parseOptions } from '../../../engine/options.js';
+import type { NumericColumn, Table } from '../table.js';
 import { ascending, mean, quantileSorted, std } from './basic.js';
 import {
-  comparePython,
   fail,
+  groupRows,
   jsonNumber,
-  numericColumnNames,
+  namedOrNumeric,
   quoted,
-  requireColumn,
   requireColumns,
+  requireGroupingColumn,
   requireNumeric,
-  unique,
 } from './columns.js';
-import { stringListParam, stringParam } from './params.js';
+
+const ParamsSchema = z.object({ file: z.string(), by: z.string(), columns: z.array(z.string()) });
 
 export const GROUP_SUMMARY_DEFINITIONS = {
   groups:
@@ -30,8 +32,6 @@ export const GROUP_SUMMARY_DEFINITIONS = {
 
 /** More groups than this is an error: the result would be too long to read (or to send). */
 export const MAX_GROUPS = 1000;
-
-type Key = string | boolean | number;
 
 function summarise(column: NumericColumn, rows: readonly number[]): Record<string, unknown> {
   const values: number[] = [];
@@ -52,55 +52,32 @@ function summarise(column: NumericColumn, rows: readonly number[]): Record<strin
   };
 }
 
-/** The column `by`, which must exist and hold text, true/false values or whole numbers. */
-export function requireGroupingColumn(table: Table, by: string): Column {
-  const column = requireColumn(table, by);
-  const whole = (value: number | null): boolean =>
-    value === null || Number.isNaN(value) || Number.isInteger(value);
-  if (isNumericColumn(column) && !column.values.every(whole)) {
-    fail(
-      `column ${quoted([by])} holds numbers that are not whole; group by a text, true/false or ` +
-        'whole-number column',
-    );
-  }
-  return column;
-}
-
 export function groupSummary(table: Table, params: Record<string, unknown>): Record<string, unknown> {
-  const by = stringParam(params, 'by');
-  const wanted = stringListParam(params, 'columns');
+  const { file, by, columns: wanted } = parseOptions(ParamsSchema, params, 'group_summary parameters');
   requireColumns(table, [by, ...wanted]);
   const byColumn = requireGroupingColumn(table, by);
   for (const name of wanted) requireNumeric(table, name);
   if (wanted.includes(by)) fail(`column ${quoted([by])} is the grouping column; remove it from columns`);
-  const names = wanted.length > 0 ? unique(wanted) : numericColumnNames(table).filter((name) => name !== by);
+  const names = namedOrNumeric(table, wanted, by);
   if (names.length === 0) fail(`no numeric columns to summarise besides ${quoted([by])}`);
   const columns = names.map((name) => requireNumeric(table, name));
-
-  const groups = new Map<Key, number[]>();
-  let withoutGroup = 0;
-  byColumn.values.forEach((key, row) => {
-    if (key === null || (typeof key === 'number' && Number.isNaN(key))) withoutGroup += 1;
-    else if (groups.has(key)) groups.get(key)?.push(row);
-    else groups.set(key, [row]);
-  });
-  if (groups.size > MAX_GROUPS) {
+  const grouping = groupRows(byColumn);
+  if (grouping.keys.length > MAX_GROUPS) {
     fail(
-      `column ${quoted([by])} has ${groups.size} different values; group_summary makes at most ${MAX_GROUPS} ` +
-        'groups, so group by a column with fewer values',
+      `column ${quoted([by])} has ${grouping.keys.length} different values; group_summary makes at most ` +
+        `${MAX_GROUPS} groups, so group by a column with fewer values`,
     );
   }
-  const keys = [...groups.keys()].sort(comparePython);
 
   return {
     template: 'stats/group_summary',
-    file: stringParam(params, 'file'),
+    file,
     by,
     columns: names,
     rows: table.rowCount,
-    rows_without_group: withoutGroup,
-    groups: keys.map((key) => {
-      const rows = groups.get(key) ?? [];
+    rows_without_group: grouping.ungrouped.length,
+    groups: grouping.keys.map((key, index) => {
+      const rows = grouping.rows[index] ?? [];
       return {
         key,
         rows: rows.length,

@@ -1,83 +1,71 @@
 /**
- * Histograms exactly as numpy 1.24 makes them, so the direct engine draws the same bars as the script:
- * the bin count of np.histogram_bin_edges (a given count, or the rules "auto", "fd" and "sturges"), edges
- * as np.linspace computes them, and np.histogram's bin assignment (bins are [edge_i, edge_i+1), the last
- * one includes its right edge).
+ * The `histogram` analysis computed directly: the object templates/stats/histogram.py.njk prints (its
+ * charts are not drawn here). For each numeric column its finite values are binned as numpy bins them
+ * (histogram-bins.ts); missing and infinite cells are counted apart.
  */
-import { ascending, quantileSorted } from './basic.js';
+import { z } from 'zod';
+import { parseOptions } from '../../../engine/options.js';
+import type { Table } from '../table.js';
+import { cellCounts, isFiniteCell } from './basic.js';
+import { MAX_CHARTS, chartCapNote, chartFileName } from './chart-files.js';
+import { fail, namedOrNumeric, quoted, requireColumns, requireNumeric } from './columns.js';
+import { BIN_RULES, binCount, equalWidthHistogram, type BinRule } from './histogram-bins.js';
 
-export const BIN_RULES = ['auto', 'fd', 'sturges'] as const;
-export type BinRule = (typeof BIN_RULES)[number];
+/** The most bins a column may get: from a count, or from a rule on a long-tailed column. */
+export const MAX_BINS = 1000;
 
-export interface Histogram {
-  edges: number[];
-  counts: number[];
+const ParamsSchema = z.object({ file: z.string(), columns: z.array(z.string()), bins: z.string() });
+
+export const HISTOGRAM_DEFINITIONS = {
+  bins:
+    "a number of equal-width bins, or numpy's rule for their width: sturges = range / (log2(n) + 1)," +
+    ' fd = 2 IQR / n^(1/3), auto = the smaller of the two (sturges when the IQR is 0)',
+  edges: 'from the smallest to the largest finite value; bins are [left, right), the last one closed',
+  missing: 'empty and NaN cells; infinite cells are counted apart; neither is binned',
+};
+
+function isBinRule(text: string): text is BinRule {
+  return (BIN_RULES as readonly string[]).includes(text);
 }
 
-/** Sturges: range / (log2(n) + 1). */
-function sturgesWidth(sorted: readonly number[]): number {
-  return ((sorted.at(-1) ?? 0) - (sorted[0] ?? 0)) / (Math.log2(sorted.length) + 1);
+/** A rule name, or a whole number of bins from 1 to MAX_BINS. */
+function parseBins(text: string): BinRule | number {
+  if (isBinRule(text)) return text;
+  if (/^[0-9]+$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_BINS) return Number(text);
+  return fail(
+    `bins must be one of ${BIN_RULES.join(', ')} or a whole number of bins from 1 to ${MAX_BINS}, ` +
+      `not ${JSON.stringify(text)}`,
+  );
 }
 
-/** Freedman–Diaconis: 2 IQR n^(-1/3); 0 when the IQR is 0. */
-function fdWidth(sorted: readonly number[]): number {
-  const iqr = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25);
-  return 2 * iqr * sorted.length ** (-1 / 3);
-}
-
-/** numpy's "auto": the smaller of the fd and Sturges widths, Sturges alone when the fd width is 0. */
-function ruleWidth(sorted: readonly number[], rule: BinRule): number {
-  if (rule === 'sturges') return sturgesWidth(sorted);
-  const fd = fdWidth(sorted);
-  if (rule === 'fd') return fd;
-  return fd !== 0 ? Math.min(fd, sturgesWidth(sorted)) : sturgesWidth(sorted);
-}
-
-/** The outer edges: smallest and largest value, widened by 0.5 each way when equal; 0 and 1 for no values. */
-function outerEdges(sorted: readonly number[]): [number, number] {
-  if (sorted.length === 0) return [0, 1];
-  const first = sorted[0] ?? 0;
-  const last = sorted.at(-1) ?? 0;
-  return first === last ? [first - 0.5, last + 0.5] : [first, last];
-}
-
-/** np.linspace(first, last, count + 1): i * step + first, the last edge exactly `last`. */
-function linspace(first: number, last: number, count: number): number[] {
-  const step = (last - first) / count;
-  const edges = Array.from({ length: count + 1 }, (_, i) => i * step + first);
-  edges[count] = last;
-  return edges;
-}
-
-/** np.histogram's equal-width path: an index from the scaled offset, corrected by one against the edges. */
-function countInto(values: readonly number[], edges: readonly number[]): number[] {
-  const count = edges.length - 1;
-  const first = edges[0] ?? 0;
-  const norm = count / ((edges[count] ?? 0) - first);
-  const counts = new Array<number>(count).fill(0);
-  for (const value of values) {
-    let index = Math.trunc((value - first) * norm);
-    if (index === count) index -= 1;
-    if (value < (edges[index] ?? -Infinity)) index -= 1;
-    else if (value >= (edges[index + 1] ?? Infinity) && index !== count - 1) index += 1;
-    counts[index] = (counts[index] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** How many bins np.histogram_bin_edges makes for `bins` (a count or a rule) over these finite values. */
-export function binCount(values: readonly number[], bins: BinRule | number): number {
-  if (typeof bins === 'number') return bins;
-  if (values.length === 0) return 1;
-  const sorted = ascending(values);
-  const width = ruleWidth(sorted, bins);
-  const [first, last] = outerEdges(sorted);
-  return width !== 0 ? Math.ceil((last - first) / width) : 1;
-}
-
-/** np.histogram(values, bins=count) over finite values: `count` equal-width bins from min to max. */
-export function histogram(values: readonly number[], count: number): Histogram {
-  const [first, last] = outerEdges(ascending(values));
-  const edges = linspace(first, last, count);
-  return { edges, counts: countInto(values, edges) };
+export function histogram(table: Table, params: Record<string, unknown>): Record<string, unknown> {
+  const { file, columns, bins } = parseOptions(ParamsSchema, params, 'histogram parameters');
+  const rule = parseBins(bins);
+  requireColumns(table, columns);
+  for (const name of columns) requireNumeric(table, name);
+  const names = namedOrNumeric(table, columns);
+  if (names.length === 0) fail('the table has no numeric columns to draw');
+  const results = names.map((name) => {
+    const column = requireNumeric(table, name);
+    const finite = column.values.filter(isFiniteCell);
+    const count = binCount(finite, rule);
+    if (count > MAX_BINS) {
+      fail(
+        `the ${String(rule)} rule gives ${count} bins for column ${quoted([name])} (a long tail); pass a ` +
+          'bin count instead, like bins=50',
+      );
+    }
+    return { column: name, n: finite.length, ...cellCounts(column), ...equalWidthHistogram(finite, count) };
+  });
+  const taken = new Set<string>();
+  return {
+    template: 'stats/histogram',
+    file,
+    rows: table.rowCount,
+    bins,
+    columns: results,
+    charts: results.slice(0, MAX_CHARTS).map((entry) => chartFileName(taken, ['histogram', entry.column])),
+    note: chartCapNote(results.length),
+    definitions: HISTOGRAM_DEFINITIONS,
+  };
 }

@@ -4,23 +4,25 @@
  * columns (drop-first, values in Python's sorted order); solved by Householder QR of the design's columns
  * scaled to unit length, which also decides perfect collinearity (|R_jj| < 1e-8) the way the script does.
  */
+import { z } from 'zod';
+import { parseOptions } from '../../../engine/options.js';
 import { isNumericColumn, type Column, type Table } from '../table.js';
 import { mean, sum } from './basic.js';
 import {
+  chooseFeatures,
   comparePython,
   fail,
   jsonNumber,
-  numericColumnNames,
   pythonText,
   quoted,
   requireColumn,
   requireColumns,
   requireNumeric,
-  unique,
 } from './columns.js';
 import { fUpperTail, studentTwoSided } from './distributions.js';
 import { householderQr, invertUpper, solveUpper } from './linear-algebra.js';
-import { stringListParam, stringParam } from './params.js';
+
+const ParamsSchema = z.object({ file: z.string(), target: z.string(), features: z.array(z.string()) });
 
 /** A term whose unit-length column is closer than this to the span of the terms before it is an error. */
 export const COLLINEARITY_TOLERANCE = 1e-8;
@@ -118,18 +120,10 @@ function leastSquares(terms: readonly string[], columns: readonly number[][], y:
 }
 
 export function regression(table: Table, params: Record<string, unknown>): Record<string, unknown> {
-  const target = stringParam(params, 'target');
-  const wanted = stringListParam(params, 'features');
+  const { file, target, features: wanted } = parseOptions(ParamsSchema, params, 'regression parameters');
   requireColumns(table, [target, ...wanted]);
   const targetColumn = requireNumeric(table, target);
-  if (wanted.includes(target)) {
-    fail(`the target ${quoted([target])} cannot also be a feature; remove it from features`);
-  }
-  const names =
-    wanted.length > 0 ? unique(wanted) : numericColumnNames(table).filter((name) => name !== target);
-  if (names.length === 0) {
-    fail(`no numeric feature columns besides the target ${quoted([target])}; name the features`);
-  }
+  const names = chooseFeatures(table, target, wanted);
   const features = names.map((name) => requireColumn(table, name));
   const used = [targetColumn, ...features];
   const rows = Array.from({ length: table.rowCount }, (_, row) => row).filter((row) =>
@@ -154,7 +148,7 @@ export function regression(table: Table, params: Record<string, unknown>): Recor
 
   return {
     template: 'stats/regression',
-    file: stringParam(params, 'file'),
+    file,
     target,
     features: names,
     rows: table.rowCount,
