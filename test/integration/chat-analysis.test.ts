@@ -84,7 +84,10 @@ describe('one conversation, start to finish', () => {
     const { replies, progress } = await say(chat, me, 'histogram of price');
     const expected = await expectedAnalysis(registry, 'histogram', ['price'], 'housing.csv', HOUSING_CSV);
     expectAnalysisReplies(replies, expected, 1);
-    expect(images(replies)[0]?.name).toBe('histogram_price.png');
+    expect(images(replies)[0]).toMatchObject({
+      name: 'histogram_price.png',
+      caption: 'histogram · housing.csv',
+    });
     expect(progress.map((p) => p.stage)).toEqual(['generating', 'running', 'charting']);
   });
 

@@ -75,7 +75,9 @@ describe('scriptbox chat', () => {
       HOUSING_CSV,
     );
     expect(stdout).toContain(renderBlocksAsText(expected.blocks));
-    expect(stdout).toMatch(/\[chart saved: out\/histogram_price\.png\]\nran in \d+ ms/);
+    expect(stdout).toMatch(
+      /\[chart saved: out\/histogram_price\.png\] histogram · housing\.csv\nran in \d+ ms/,
+    );
     expect(isPng(readFileSync(join(dir, 'out', 'histogram_price.png')))).toBe(true);
 
     // The script as a file; the second histogram does not overwrite the first chart.

@@ -5,62 +5,19 @@
  * and "update code … to …" go to the model; a provider failure is answered, not thrown.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
 import { createChatEngine } from '../../src/faces/chat/engine.js';
 import type { ChatEngine } from '../../src/faces/chat/types.js';
-import { createLlmProvider, type ChatMessage } from '../../src/generate/llm/provider.js';
+import { createLlmProvider } from '../../src/generate/llm/provider.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
 import { readDataset } from '../../src/workflows/analysis/dataset.js';
 import { allText, blocks, documents, HOUSING_CSV, say, send, USAGE_LINE } from './chat-harness.js';
+import { FakeChatCompletions } from './fake-chat-completions.js';
 
 const MODEL = 'test-coder-1';
-type Reply = { content: string } | { status: number; body: string };
-
-/** A chat-completions server: answers from `replies` in order and records the messages of every request. */
-class ChatServer {
-  readonly received: ChatMessage[][] = [];
-  replies: Reply[] = [];
-  private readonly server: Server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    req.on('end', () => {
-      const body = JSON.parse(text) as { model: string; messages: ChatMessage[] };
-      this.received.push(body.messages);
-      const reply = this.replies.shift() ?? { status: 500, body: '{"error":{"message":"no reply queued"}}' };
-      if ('status' in reply) {
-        res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);
-        return;
-      }
-      const completion = {
-        id: `chatcmpl-${this.received.length}`,
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: body.model,
-        choices: [
-          { index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop' },
-        ],
-        usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
-      };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion));
-    });
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 const fenced = (code: string): string => `Here you go:\n\n\`\`\`python\n${code}\`\`\`\n`;
 
 const COUNT_BY_DISTRICT =
@@ -70,7 +27,7 @@ const SPAWNS = 'import os\nos.system("wc -l housing.csv")\n';
 const SHOUTS = 'print("HELLO")\n';
 
 const registry = createTemplateRegistry();
-let server: ChatServer;
+let server: FakeChatCompletions;
 let engine: Engine;
 let library: Library;
 let chat: ChatEngine;
@@ -78,7 +35,7 @@ let runs = 0;
 const me = 'llm-user';
 
 beforeAll(async () => {
-  server = new ChatServer();
+  server = new FakeChatCompletions();
   const baseUrl = await server.start();
   engine = await createEngine({ pool: { size: 0 } });
   engine.events.on('run:start', () => (runs += 1));
@@ -92,10 +49,7 @@ afterAll(async () => {
   library?.close();
   await server?.close();
 });
-afterEach(() => {
-  server.received.length = 0;
-  server.replies = [];
-});
+afterEach(() => server.reset());
 
 const question = (replies: Awaited<ReturnType<typeof say>>['replies']): string => {
   const last = blocks(replies).at(-1);
@@ -122,7 +76,7 @@ describe('free-form requests go to the LLM, and run only after a yes', () => {
     expect(library.list()).toEqual([]);
 
     // The model was told the request, the file and its columns.
-    const [messages] = server.received;
+    const [messages] = server.messages();
     const prompt = messages?.find((message) => message.role === 'user')?.content ?? '';
     expect(prompt).toMatch(/^count the rows per district\n\nThe data is the CSV file housing\.csv/);
     expect(prompt).toMatch(/district \(text\)/);
@@ -157,7 +111,7 @@ describe('free-form requests go to the LLM, and run only after a yes', () => {
     server.replies = [{ content: fenced(SPAWNS) }, { content: fenced(SHOUTS) }];
     const { replies } = await say(chat, me, 'count the lines of the file');
     expect(server.received).toHaveLength(2);
-    const repair = server.received[1]?.at(-1)?.content ?? '';
+    const repair = server.messages()[1]?.at(-1)?.content ?? '';
     expect(repair).toMatch(/py\/process-spawn/);
     expect(Buffer.from(documents(replies)[0]?.bytes ?? []).toString('utf8')).toBe(SHOUTS);
     expect(documents(replies)[0]?.caption).toMatch(/2 attempts; the checks sent it back for repair/);
@@ -178,7 +132,7 @@ describe('free-form requests go to the LLM, and run only after a yes', () => {
   test('"generate code" goes to the model even when a template would match', async () => {
     server.replies = [{ content: fenced(SHOUTS) }];
     const { replies } = await say(chat, me, 'generate code for a histogram of price');
-    expect(server.received[0]?.find((m) => m.role === 'user')?.content).toMatch(
+    expect(server.messages()[0]?.find((m) => m.role === 'user')?.content).toMatch(
       /^for a histogram of price\n/,
     );
     expect(question(replies)).toMatch(/^Reply yes to save this script/);
@@ -199,7 +153,7 @@ describe('"update code … to …" rewritten by the model', () => {
     const rewritten = COUNT_BY_DISTRICT.replace('.sort_index()', '.sort_values()');
     server.replies = [{ content: fenced(rewritten) }];
     const { replies } = await say(chat, me, `update code ${name} to sort by count`);
-    const prompt = server.received[0]?.find((m) => m.role === 'user')?.content ?? '';
+    const prompt = server.messages()[0]?.find((m) => m.role === 'user')?.content ?? '';
     expect(prompt).toMatch(/as follows: sort by count/);
     expect(prompt).toContain(COUNT_BY_DISTRICT);
     expect(Buffer.from(documents(replies)[0]?.bytes ?? []).toString('utf8')).toBe(rewritten);

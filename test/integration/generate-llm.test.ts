@@ -3,80 +3,25 @@
  * 127.0.0.1): what is sent (path, headers, model, messages, the error of attempt 1 in the repair request),
  * the repair loop in the real sandbox, provider errors without the key, and the missing-provider message.
  */
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, InvalidOptionsError, type Engine } from '../../src/index.js';
 import { generateFromPrompt, type GenerationAttempt } from '../../src/generate/llm/generate.js';
-import { createLlmProvider, LlmProviderError, type ChatMessage } from '../../src/generate/llm/provider.js';
+import { createLlmProvider, LlmProviderError } from '../../src/generate/llm/provider.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
+import { FakeChatCompletions } from './fake-chat-completions.js';
 
 const KEY = 'sk-test-9f8e7d6c5b4a-SECRET';
 const MODEL = 'test-coder-1';
-
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: { model: string; messages: ChatMessage[]; temperature: number };
-}
-type Reply = { content: string } | { status: number; body: string } | 'hang';
-
-/** A chat-completions server: answers from `replies` in order and records every request. */
-class ChatServer {
-  readonly received: Received[] = [];
-  replies: Reply[] = [];
-  private readonly server: Server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    req.on('end', () => {
-      const body = JSON.parse(text) as Received['body'];
-      this.received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      this.answer(res, body.model);
-    });
-  });
-  private hanging: ServerResponse[] = [];
-
-  private answer(res: ServerResponse, model: string): void {
-    const reply = this.replies.shift() ?? { status: 500, body: '{"error":{"message":"no reply queued"}}' };
-    if (reply === 'hang') {
-      this.hanging.push(res);
-      return;
-    }
-    if ('status' in reply) {
-      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);
-      return;
-    }
-    const completion = {
-      id: `chatcmpl-${this.received.length}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model,
-      choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 120, completion_tokens: 40, total_tokens: 160 },
-    };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion));
-  }
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  async close(): Promise<void> {
-    for (const res of this.hanging) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const BROKEN =
   "```python\nimport json\nvalues = [3, 1, 2]\nprint(json.dumps({'mean': statistics.mean(values)}))\n```";
 const FIXED =
   'Here is the fix:\n\n```python\nimport json, statistics\nvalues = [3, 1, 2]\nprint(json.dumps({"mean": statistics.mean(values)}))\n```\n';
 
-let server: ChatServer;
+let server: FakeChatCompletions;
 let baseUrl: string;
 let engine: Engine;
 beforeAll(async () => {
@@ -86,16 +31,13 @@ afterAll(async () => {
   await engine?.close();
 });
 beforeAll(async () => {
-  server = new ChatServer();
+  server = new FakeChatCompletions();
   baseUrl = await server.start();
 });
 afterAll(async () => {
   await server.close();
 });
-afterEach(() => {
-  server.received.length = 0;
-  server.replies = [];
-});
+afterEach(() => server.reset());
 
 const provider = (timeoutMs?: number) =>
   createLlmProvider({ baseUrl, model: MODEL, apiKey: KEY, ...(timeoutMs ? { timeoutMs } : {}) });

@@ -84,7 +84,9 @@ describe.each(LANGS)('fork bomb (%s)', (lang) => {
     // Control: the bomb really ran and the host scan saw it, yet never more processes than the limit.
     expect(seen).toBeGreaterThan(1);
     expect(seen).toBeLessThanOrEqual(MAX_PROCESSES[lang]);
-    expect(worstStall).toBeLessThan(1_500);
+    // The host's event loop kept turning: the marker scan itself is synchronous and takes up to ~1.5 s on
+    // 2 cores while the rest of the suite runs, while an escaped bomb would freeze it for far longer.
+    expect(worstStall).toBeLessThan(3_000);
     expect(hostResponsive()).toBe(true);
     expect(hostPidsWithMarker(marker)).toEqual([]);
     await sleep(300);

@@ -90,7 +90,7 @@ export async function analysisTurn(
       kind: 'image',
       name: chart.name,
       bytes: chart.bytes,
-      caption: `${chart.name} · ${dataset.sourceName}`,
+      caption: `${spec.name} · ${dataset.sourceName}`,
     })),
     text(usageLine(analysis.run)),
     ...(opts.save ? saveToLibrary(turn, spec, analysis) : []),
