@@ -7,15 +7,17 @@
  *     round) vs the same baselines.
  *   trivialPythonInSession, pandasDescribeCorr10kRows, throughput: see bench/sessions.ts.
  *   httpLoad: one-shot runs at concurrency 32 through POST /v1/runs vs engine.run, see bench/http.ts.
+ *   descriptiveAnalysis10kRows: a chat turn `/script descriptive` vs the same script under bare python3 and
+ *     the direct engine, see bench/analysis.ts.
  *   generation: template render time and cache-hit time (in memory and the library's SQLite cache), see
  *     bench/generate.ts.
  */
-import { spawn } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { createEngine, type Engine } from '../src/index.js';
+import { benchAnalysis } from './analysis.js';
 import { benchGenerate } from './generate.js';
 import { benchHttpLoad } from './http.js';
-import { benchSessions } from './sessions.js';
+import { benchSessions, spawnAndWait } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 60);
@@ -25,14 +27,6 @@ const BARE_BWRAP = [
   ...['--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/bin', '/bin'],
   ...['--proc', '/proc', '--dev', '/dev', PYTHON, '-c', 'pass'],
 ];
-
-function spawnAndWait(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'ignore', env: {} });
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
-  });
-}
 
 async function trivialRun(engine: Engine): Promise<void> {
   const result = await engine.run({ language: 'python', source: 'pass' });
@@ -76,6 +70,7 @@ async function main(): Promise<void> {
       coldTrivialPython: compare(coldResults, 'scriptboxCold'),
       warmTrivialPython: compare(warmResults, 'scriptboxWarm'),
       ...(await benchSessions(cold, ROUNDS)),
+      descriptiveAnalysis10kRows: await benchAnalysis(cold, ROUNDS),
       generation: await benchGenerate(),
       httpLoad: await benchHttpLoad(),
     };

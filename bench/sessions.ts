@@ -10,7 +10,7 @@ const PYTHON = '/usr/bin/python3';
 const PANDAS_SCRIPT =
   'import pandas as pd\ndf = pd.read_csv("data.csv")\nprint(df.describe().to_json())\nprint(df.corr().to_json())\n';
 
-function spawnAndWait(file: string, args: string[], cwd?: string): Promise<void> {
+export function spawnAndWait(file: string, args: string[], cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: 'ignore', env: {}, ...(cwd ? { cwd } : {}) });
     child.once('error', reject);
@@ -34,7 +34,7 @@ export function tenThousandRows(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function ratio(ours: Summary | undefined, base: Summary | undefined): number {
+export function ratio(ours: Summary | undefined, base: Summary | undefined): number {
   if (!ours || !base) throw new Error('missing samples');
   return Math.round((ours.p50Ms / base.p50Ms) * 1000) / 1000;
 }
