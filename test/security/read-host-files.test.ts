@@ -134,6 +134,21 @@ function routesTo(p: string): string[] {
   ];
 }
 
+/** The control's precondition, as a failure message: otherwise these tests could not fail. */
+const CHECKOUT_REACHABLE =
+  'the checkout must be readable by the sandbox uid 65534 (its parents world-searchable): clone it outside /root';
+
+/** What a script finds at `file`: EXISTS, or the errno of stat (ENOENT when the path is not there). */
+async function lookUp(lang: Lang, file: string): Promise<string> {
+  const sources: Record<Lang, string> = {
+    python: `import errno, os\ntry:\n    os.stat(${JSON.stringify(file)})\n    print("EXISTS")\nexcept OSError as err:\n    print(errno.errorcode[err.errno])`,
+    javascript: `try { require("fs").statSync(${JSON.stringify(file)}); console.log("EXISTS"); } catch (err) { console.log(err.code); }`,
+    bash: `if out=$(stat -- '${file}' 2>&1); then echo EXISTS; else case "$out" in *"No such file"*) echo ENOENT;; *"Permission denied"*) echo EACCES;; *) echo "$out";; esac; fi`,
+  };
+  const result = await run(engine, { language: lang, source: sources[lang] });
+  return result.stdout.trim();
+}
+
 async function attack(lang: Lang, files: string[], dirs: string[] = []): Promise<string> {
   const outDir = hostTempDir('scriptbox-read-out-');
   cleanup.push(outDir);
@@ -146,7 +161,7 @@ async function attack(lang: Lang, files: string[], dirs: string[] = []): Promise
 
 describe.each(LANGS)('reading host files (%s)', (lang) => {
   it('cannot read a secret planted in the project directory (direct, ../ traversal, /proc/*/root, /proc/*/cwd)', async () => {
-    expect(readableBySandboxUid(secrets.project.file)).toBe(true);
+    expect(readableBySandboxUid(secrets.project.file), CHECKOUT_REACHABLE).toBe(true);
     const loot = await attack(lang, routesTo(secrets.project.file));
     expect(loot).not.toContain(secrets.project.content);
   });
@@ -169,8 +184,12 @@ describe.each(LANGS)('reading host files (%s)', (lang) => {
   });
 
   it("cannot read the project's package.json (the project is never mounted)", async () => {
-    expect(readableBySandboxUid(path.join(PROJECT_ROOT, 'package.json'))).toBe(true);
-    const loot = await attack(lang, routesTo(path.join(PROJECT_ROOT, 'package.json')));
+    const packageJson = path.join(PROJECT_ROOT, 'package.json');
+    // Not there at all, not merely unreadable: this holds wherever the checkout lives, even where its
+    // directories would bar the sandbox's uid (a clone under /root).
+    expect(await lookUp(lang, packageJson)).toBe('ENOENT');
+    expect(await lookUp(lang, '/etc/passwd')).toBe('EXISTS'); // control: the probe sees what is there
+    const loot = await attack(lang, routesTo(packageJson));
     expect(loot).not.toContain(packageDescription);
   });
 

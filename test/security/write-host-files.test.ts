@@ -151,7 +151,8 @@ describe.each(LANGS)('writing host files (%s)', (lang) => {
       const dir = targets[where];
       const file = freshVictimFile(dir);
       const before = fs.statSync(file);
-      expect(writableBySandboxUid(dir)).toBe(true);
+      // Otherwise the test could not fail: the checkout's parents must be world-searchable (not /root).
+      expect(writableBySandboxUid(dir), `uid 65534 must be able to write in ${dir}`).toBe(true);
       await attack(lang, attacksOn(dir));
       expect(readTree(dir).map((e) => [e.rel, e.kind])).toEqual([['existing.txt', 'file']]);
       expect(fs.readFileSync(file, 'utf8')).toBe(ORIGINAL);
