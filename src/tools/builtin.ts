@@ -1,9 +1,11 @@
 /**
  * The built-in tools: run code, run a saved script, check code, generate (template, LLM), list templates,
- * search/get/save/update/delete library scripts, and session file operations. Tool names, schemas and
- * annotations are listed by `ToolRegistry.list()`; see each builtin-*.ts for the definitions.
+ * analyse a table, search/get/save/update/delete library scripts, and session file operations. Tool
+ * names, schemas and annotations are listed by `ToolRegistry.list()`; see each builtin-*.ts for the
+ * definitions.
  */
 import { createTemplateRegistry } from '../generate/registry.js';
+import { analysisTools } from './builtin-analysis.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
 import { generateTools } from './builtin-generate.js';
 import { libraryTools } from './builtin-library.js';
@@ -29,6 +31,7 @@ export function createBuiltinTools(deps: BuiltinToolDeps): BuiltinTools {
     tools: [
       ...runTools(deps),
       ...generateTools(deps, templates),
+      ...analysisTools(deps, templates),
       ...libraryTools(deps),
       ...sessionTools(deps, sessions),
     ],

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { renderBlocksAsText } from '../../src/faces/chat/render-text.js';
+import { renderBlocksAsText } from '../../src/workflows/analysis/render-text.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { openLibrary } from '../../src/library/index.js';
 import { expectedAnalysis, HOUSING_CSV, isPng } from './chat-harness.js';

@@ -12,6 +12,10 @@ import { createEngine, InvalidOptionsError, type Engine } from '../../src/index.
 import { createLlmProvider } from '../../src/generate/llm/provider.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
 import { createToolbox, type Toolbox } from '../../src/tools/index.js';
+import { findAnalysis } from '../../src/workflows/analysis/analyses/index.js';
+import { tableToCsv } from '../../src/workflows/analysis/canonical-csv.js';
+import { housing } from './analysis/datasets.js';
+import { expectClose } from './analysis/harness.js';
 
 const alice = { tokenId: 'a1', name: 'alice' };
 const bob = { tokenId: 'b1', name: 'bob' };
@@ -201,6 +205,49 @@ describe('built-in tools', () => {
       params: { nope: 1 },
     });
     await expect(bad).rejects.toThrow(/nope: unknown parameter/);
+  });
+
+  test('analyze_table runs an analysis of an inline table: the direct result, charts as PNGs', async () => {
+    const table = { name: 'flats.csv', content: tableToCsv(housing()) };
+    const correlation = await box.registry.invoke('analyze_table', {
+      table,
+      analysis: 'correlation',
+      columns: ['price', 'area'],
+      params: { method: 'kendall' },
+    });
+    const output = correlation.output;
+    expect(output).toMatchObject({ analysis: 'correlation', ok: true, error: null, charts: [] });
+    expect(output['params']).toMatchObject({ columns: ['price', 'area'], method: 'kendall' });
+    const spec = findAnalysis('correlation');
+    expectClose(output['result'], spec?.direct(housing(), output['params'] as Record<string, unknown>));
+    expect(correlation.text).toMatch(/kendall/i);
+
+    const histogram = await box.registry.call('analyze_table', {
+      table,
+      analysis: 'histogram',
+      columns: ['area'],
+    });
+    const charts = histogram['charts'] as Array<{ name: string; pngBase64: string }>;
+    expect(charts.map((chart) => chart.name)).toEqual(['histogram_area.png']);
+    expect(
+      Buffer.from(charts[0]?.pngBase64 ?? '', 'base64')
+        .subarray(1, 4)
+        .toString('latin1'),
+    ).toBe('PNG');
+  });
+
+  test('analyze_table refuses a malformed table and a column that does not fit, saying what to change', async () => {
+    const ragged = box.registry.call('analyze_table', {
+      table: { name: 'bad.csv', content: 'a,b\n1,2\n3\n' },
+      analysis: 'descriptive',
+    });
+    await expect(ragged).rejects.toThrow(/line 3 has 1 field/);
+    const text = box.registry.call('analyze_table', {
+      table: { name: 'flats.csv', content: tableToCsv(housing()) },
+      analysis: 'histogram',
+      columns: ['district'],
+    });
+    await expect(text).rejects.toThrow(/column "district" is not numeric/);
   });
 
   test('generate_with_llm asks the model, runs the code and reports the attempts', async () => {

@@ -17,7 +17,7 @@ import { createTemplateRegistry } from '../../generate/registry.js';
 import { ANALYSES, findAnalysis } from '../../workflows/analysis/analyses/index.js';
 import { oneShotRunner, runAnalysis, usageLine } from '../../workflows/analysis/analyze.js';
 import { readDataset } from '../../workflows/analysis/dataset.js';
-import { renderBlocksAsText } from '../chat/render-text.js';
+import { renderBlocksAsText } from '../../workflows/analysis/render-text.js';
 import { note, out, printJson, readUserFile } from './io.js';
 import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 

@@ -18,7 +18,7 @@ import { createTemplateRegistry } from '../../generate/registry.js';
 import { openLibrary } from '../../library/index.js';
 import type { Block } from '../../workflows/analysis/spec.js';
 import { createChatEngine } from '../chat/engine.js';
-import { DEFAULT_TEXT_WIDTH, renderBlocksAsText } from '../chat/render-text.js';
+import { DEFAULT_TEXT_WIDTH, renderBlocksAsText } from '../../workflows/analysis/render-text.js';
 import { MessageJoiner } from '../chat/terminal-input.js';
 import type { ChatEngine, ChatInput, ChatReply } from '../chat/types.js';
 import { Interrupt } from './interrupt.js';

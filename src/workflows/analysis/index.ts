@@ -26,5 +26,5 @@ export { formatNumber } from './format.js';
 export type { AnalysisSpec, Block } from './spec.js';
 export type { Column, ColumnType, Table } from './table.js';
 export { createChatEngine, DEFAULT_CHAT_LIMITS, type ChatEngineOpts } from '../../faces/chat/engine.js';
-export { renderBlocksAsText } from '../../faces/chat/render-text.js';
+export { renderBlocksAsText } from './render-text.js';
 export type { ChatEngine, ChatHooks, ChatInput, ChatProgress, ChatReply } from '../../faces/chat/types.js';

@@ -5,7 +5,7 @@
  * table that still does not fit is printed wider rather than losing columns. Blocks are separated by a
  * blank line; the text ends with a newline (empty for no blocks).
  */
-import type { Block } from '../../workflows/analysis/spec.js';
+import type { Block } from './spec.js';
 
 export const DEFAULT_TEXT_WIDTH = 100;
 const GAP = '  ';

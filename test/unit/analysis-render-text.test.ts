@@ -1,6 +1,6 @@
 /** Blocks as terminal text: aligned tables (numbers right, text left), cut to a width, blank lines between. */
 import { describe, expect, test } from 'vitest';
-import { renderBlocksAsText } from '../../src/faces/chat/render-text.js';
+import { renderBlocksAsText } from '../../src/workflows/analysis/render-text.js';
 
 describe('renderBlocksAsText', () => {
   test('a titled table: header, rule, numbers right-aligned, text left-aligned, no trailing spaces', () => {

@@ -1,0 +1,95 @@
+/**
+ * The built-in analysis tool, analyze_table: a table given inline (CSV, TSV or xlsx as base64) and an
+ * analysis of the `stats` pack, run as a generated script in a fresh sandbox; the result is the script's
+ * JSON (what the direct engine computes too), its charts as base64 PNGs, and the run's usage.
+ */
+import { z } from 'zod';
+import type { TemplateRegistry } from '../generate/registry.js';
+import { ANALYSES, findAnalysis } from '../workflows/analysis/analyses/index.js';
+import { oneShotRunner, runAnalysis } from '../workflows/analysis/analyze.js';
+import { readDataset } from '../workflows/analysis/dataset.js';
+import { renderBlocksAsText } from '../workflows/analysis/render-text.js';
+import { InvalidOptionsError } from '../errors.js';
+import type { BuiltinToolDeps } from './builtin-deps.js';
+import { RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';
+import { fileContent, RunResultSchema, ToolFileSchema } from './schemas.js';
+import { defineTool, type Tool } from './types.js';
+
+const ANALYSIS_NAMES = ANALYSES.map((spec) => spec.name);
+
+export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRegistry): Tool[] {
+  const analyze = defineTool({
+    name: 'analyze_table',
+    title: 'Analyse a table',
+    description:
+      `Runs a statistical analysis (${ANALYSIS_NAMES.join(', ')}) of a CSV, TSV or xlsx table in the ` +
+      'sandbox with pandas, scipy, scikit-learn and matplotlib, and returns its result as JSON (definitions ' +
+      'included), chart PNGs as base64, and usage. Parameters per analysis: list_templates with pack stats.',
+    input: z
+      .object({
+        table: ToolFileSchema.describe('The table: name with its extension, content (xlsx as base64)'),
+        analysis: z.enum(ANALYSIS_NAMES as [string, ...string[]]).describe('Which analysis'),
+        columns: z
+          .array(z.string())
+          .max(100)
+          .optional()
+          .describe('Columns in the order the analysis takes them (regression: target first)'),
+        params: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe('Template parameters of stats/<analysis>, over what columns set'),
+      })
+      .strict(),
+    output: z.object({
+      analysis: z.string(),
+      params: z.record(z.string(), z.unknown()).describe('The parameters as used, defaults filled in'),
+      ok: z.boolean(),
+      result: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .describe('The analysis result; null when it failed'),
+      error: z.string().nullable().describe('Why it failed, for a person to act on'),
+      charts: z.array(z.object({ name: z.string(), pngBase64: z.string() })),
+      usage: RunResultSchema.shape.usage,
+      report: z.string().describe('The result laid out as text tables'),
+    }),
+    annotations: { readOnly: true, idempotent: true },
+    timeoutMs: RUN_TOOL_TIMEOUT_MS,
+    metered: { cpuMs: (output) => output.usage.cpuMs },
+    text: (output) => output.report,
+    handler: async (input) => {
+      const spec = findAnalysis(input.analysis);
+      if (!spec) {
+        const issue = `analysis: one of ${ANALYSIS_NAMES.join(', ')}`;
+        throw new InvalidOptionsError(`invalid input: ${issue}`, [issue]);
+      }
+      const content = fileContent(input.table);
+      const dataset = await readDataset(
+        input.table.name,
+        typeof content === 'string' ? Buffer.from(content) : content,
+      );
+      const fromColumns = input.columns?.length ? spec.paramsFromColumns(input.columns, dataset.table) : {};
+      const done = await runAnalysis({
+        registry: templates,
+        dataset,
+        spec,
+        params: { ...fromColumns, ...input.params },
+        runner: oneShotRunner(engine, dataset),
+      });
+      return {
+        analysis: spec.name,
+        params: done.params,
+        ok: done.error === undefined,
+        result: done.result ?? null,
+        error: done.error ?? null,
+        charts: done.charts.map((chart) => ({
+          name: chart.name,
+          pngBase64: Buffer.from(chart.bytes).toString('base64'),
+        })),
+        usage: done.run.usage,
+        report: renderBlocksAsText(done.blocks),
+      };
+    },
+  });
+  return [analyze];
+}
