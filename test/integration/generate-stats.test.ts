@@ -6,17 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
 import { createTemplateRegistry, type TemplateRegistry } from '../../src/generate/registry.js';
-
-/** mulberry32: a small deterministic PRNG so the data is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { random } from './analysis/datasets.js';
 
 const SPECIES = ['setosa', 'versicolor', 'virginica'] as const;
 const ROWS = 90;
