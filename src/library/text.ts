@@ -1,11 +1,6 @@
 /** Plain-text renderings of library records, for faces that print to people (CLI, chat). */
 import type { RunRecord, ScriptRecord } from './types.js';
 
-/** `3 versions`, `1 run`, `2 entries` (with the plural given). */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** `name  vN  text` lines, names padded to one width. */
 export function scriptTable(rows: { name: string; currentVersion: number; text: string }[]): string {
   const width = Math.max(0, ...rows.map((row) => row.name.length));

@@ -10,7 +10,8 @@ import type { Dataset } from '../../workflows/analysis/dataset.js';
 import type { AnalysisSpec } from '../../workflows/analysis/spec.js';
 import { columnsText, noDatasetReplies, numericColumnsText } from './help.js';
 import type { AnalysisRequest } from './intent.js';
-import { plural, progress, text, type Turn } from './turn.js';
+import { progress, text, type Turn } from './turn.js';
+import { plural } from '../../text.js';
 import type { ChatReply } from './types.js';
 
 function columnHelp(dataset: Dataset): ChatReply {

@@ -17,7 +17,8 @@ import { LLM_SETTINGS_HINT } from './help.js';
 import { attemptsText, generateChecked, generationFailed, rewritePrompt } from './llm-turn.js';
 import { runScript } from './run-script.js';
 import { scriptReplies } from './script-replies.js';
-import { plural, text, type Turn } from './turn.js';
+import { text, type Turn } from './turn.js';
+import { plural } from '../../text.js';
 import type { ChatReply } from './types.js';
 
 const MAX_LISTED = 50;

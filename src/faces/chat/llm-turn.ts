@@ -12,7 +12,8 @@ import type { ShownScript } from './conversation.js';
 import { columnsText } from './help.js';
 import { runScript } from './run-script.js';
 import { scriptReplies } from './script-replies.js';
-import { plural, progress, text, type Turn } from './turn.js';
+import { progress, text, type Turn } from './turn.js';
+import { plural } from '../../text.js';
 import type { ChatReply } from './types.js';
 
 /** Small words left out of the library name made from a request. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { RunResult } from '../../engine/result.js';
 import { usageLine } from '../../workflows/analysis/analyze.js';
 import { runReplies } from './script-replies.js';
-import { plural, progress, text, type Turn } from './turn.js';
+import { progress, text, type Turn } from './turn.js';
+import { plural } from '../../text.js';
 import type { ChatReply } from './types.js';
 
 export interface ScriptToRun {

@@ -6,7 +6,8 @@
  */
 import type { RunResult } from '../../engine/result.js';
 import type { ShownScript } from './conversation.js';
-import { plural, text } from './turn.js';
+import { text } from './turn.js';
+import { plural } from '../../text.js';
 import type { ChatReply } from './types.js';
 
 const PREVIEW_LINES = 12;

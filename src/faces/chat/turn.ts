@@ -48,7 +48,3 @@ export function helpContext(turn: Turn): HelpContext {
 export function text(value: string): ChatReply {
   return { kind: 'text', text: value };
 }
-
-export function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}

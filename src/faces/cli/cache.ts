@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { openLibrary, type CacheStats } from '../../library/index.js';
-import { plural } from '../../library/text.js';
+import { plural } from '../../text.js';
 import { writeText } from './io.js';
 import { formatBytes } from './summary.js';
 

@@ -9,6 +9,7 @@ import { checkSource } from '../../check/check.js';
 import { formatFinding, isCheckLanguage } from '../../check/format.js';
 import { CHECK_LANGUAGES, CHECK_POLICIES, type CheckLanguage, type CheckReport } from '../../check/types.js';
 import { UsageError } from '../../errors.js';
+import { plural } from '../../text.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
 import { readAll, readUserFile, writeText } from './io.js';
@@ -77,8 +78,6 @@ function checkLanguage(file: string, lang: string | undefined): CheckLanguage {
     throw new UsageError(`cannot check ${name} scripts: use one of ${CHECK_LANGUAGES.join(', ')}`);
   return name;
 }
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The human report: one line per finding, then a summary line. */
 export function renderReport(file: string, report: CheckReport): string {

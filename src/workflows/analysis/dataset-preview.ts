@@ -5,12 +5,9 @@
  */
 import type { Dataset } from './dataset.js';
 import { formatNumber } from './format.js';
+import { plural } from '../../text.js';
 import type { Block } from './spec.js';
 import type { Column } from './table.js';
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
 
 function columnSummary(column: Column): string {
   switch (column.type) {
