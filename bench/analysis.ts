@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createChatEngine } from '../src/faces/chat/engine.js';
+import { createChatEngine } from '../src/workflows/chat/engine.js';
 import { createTemplateRegistry } from '../src/generate/registry.js';
 import type { Engine } from '../src/index.js';
 import { findAnalysis } from '../src/workflows/analysis/analyses/index.js';

@@ -1,24 +1,37 @@
 /**
  * The one place that reads SCRIPTBOX_* environment variables. Precedence, resolved once:
- * per-call options > engine options > environment > built-in defaults.
+ * per-call options > engine options > environment > built-in defaults (the engine's settings are resolved
+ * in engine/resolve-options.ts). It validates with the sandbox's schemas and imports nothing above them.
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import {
-  parseOptions,
-  type ParsedEngineOpts,
-  type PartialLimits,
-  type SandboxOpts,
-} from './engine/options.js';
+import { InvalidOptionsError } from './errors.js';
+import { parseOptions } from './parse-options.js';
+import { LimitsSchema, perLimit, type Limits, type PartialLimits } from './sandbox/limits.js';
+import { UidRangeSchema, type SandboxOpts } from './sandbox/options.js';
+import { DEFAULT_SANDBOX_UIDS, formatUidRange } from './sandbox/uid-pool.js';
 
 export const ENV_VARS = {
   SCRIPTBOX_BWRAP: 'Path of the bubblewrap binary (default: bwrap found on PATH)',
   SCRIPTBOX_PYTHON: 'Interpreter for the python runtime (default /usr/bin/python3, Debian)',
   SCRIPTBOX_NODE: 'Interpreter for the javascript and typescript runtimes (default /usr/bin/node)',
-  SCRIPTBOX_SANDBOX_UID: 'Host uid that runs sandboxes when scriptbox runs as root (default 65534, nobody)',
+  SCRIPTBOX_SANDBOX_UIDS:
+    'Host uids for sandboxes when scriptbox runs as root, as first-last: each live sandbox runs as one of ' +
+    `them alone, gid the same (default ${formatUidRange(DEFAULT_SANDBOX_UIDS)}; N-N runs every sandbox as uid N)`,
   SCRIPTBOX_TIMEOUT_MS: 'Default wall-clock limit per run',
   SCRIPTBOX_MEMORY_MB: 'Default memory limit per run',
+  SCRIPTBOX_MAX_TIMEOUT_MS:
+    'Ceiling on the wall-clock limit (ms) any run may ask for (default 600000, 10 min)',
+  SCRIPTBOX_MAX_CPU_MS: 'Ceiling on the CPU time limit (ms) any run may ask for (default 600000, 10 min)',
+  SCRIPTBOX_MAX_MEMORY_MB:
+    "Ceiling on the memory limit (MiB) any run may ask for (default 50% of the host's RAM, at most 16384)",
+  SCRIPTBOX_MAX_PROCESSES: 'Ceiling on the process limit any run may ask for (default 1024)',
+  SCRIPTBOX_MAX_OUTPUT_BYTES:
+    'Ceiling on the stdout/stderr limit (bytes) any run may ask for (default 67108864, 64 MiB)',
+  SCRIPTBOX_MAX_DISK_MB: 'Ceiling on the work dir size (MiB) any run may ask for (default 4096)',
+  SCRIPTBOX_MAX_OUT_FILES: 'Ceiling on the number of out/ files any run may ask for (default 10000)',
+  SCRIPTBOX_MAX_OUT_BYTES: 'Ceiling on the total out/ bytes any run may ask for (default 1073741824, 1 GiB)',
   SCRIPTBOX_TEMPLATES:
     'Colon-separated directories of user template packs, searched before the built-in packs (a user ' +
     'template replaces a built-in one with the same id)',
@@ -33,13 +46,50 @@ export const ENV_VARS = {
 } as const;
 export type EnvVarName = keyof typeof ENV_VARS;
 
+/** The variable that sets each limit's server-wide ceiling. */
+export const CEILING_ENV = {
+  timeoutMs: 'SCRIPTBOX_MAX_TIMEOUT_MS',
+  cpuMs: 'SCRIPTBOX_MAX_CPU_MS',
+  memoryMb: 'SCRIPTBOX_MAX_MEMORY_MB',
+  maxProcesses: 'SCRIPTBOX_MAX_PROCESSES',
+  maxOutputBytes: 'SCRIPTBOX_MAX_OUTPUT_BYTES',
+  diskMb: 'SCRIPTBOX_MAX_DISK_MB',
+  maxOutFiles: 'SCRIPTBOX_MAX_OUT_FILES',
+  maxOutBytes: 'SCRIPTBOX_MAX_OUT_BYTES',
+} as const satisfies Record<keyof Limits, EnvVarName>;
+
+/** The variables that set a default limit (the others come from engine options or DEFAULT_LIMITS). */
+export const LIMIT_ENV: Partial<Record<keyof Limits, EnvVarName>> = {
+  timeoutMs: 'SCRIPTBOX_TIMEOUT_MS',
+  memoryMb: 'SCRIPTBOX_MEMORY_MB',
+};
+
+/** A ceiling from the environment: a whole number in the same range as the limit itself. */
+const envCeiling = (key: keyof Limits) => z.coerce.number().pipe(LimitsSchema.shape[key]).optional();
+
 const EnvSchema = z.object({
   SCRIPTBOX_BWRAP: z.string().min(1).optional(),
   SCRIPTBOX_PYTHON: z.string().startsWith('/').optional(),
   SCRIPTBOX_NODE: z.string().startsWith('/').optional(),
-  SCRIPTBOX_SANDBOX_UID: z.coerce.number().int().min(0).optional(),
+  SCRIPTBOX_SANDBOX_UIDS: z
+    .string()
+    .regex(/^\s*\d+\s*-\s*\d+\s*$/, 'first-last, e.g. 2000000000-2000065535')
+    .transform((text) => {
+      const [first = Number.NaN, last = Number.NaN] = text.split('-').map((end) => Number(end.trim()));
+      return { first, last };
+    })
+    .pipe(UidRangeSchema)
+    .optional(),
   SCRIPTBOX_TIMEOUT_MS: z.coerce.number().int().min(1).optional(),
   SCRIPTBOX_MEMORY_MB: z.coerce.number().int().min(8).optional(),
+  SCRIPTBOX_MAX_TIMEOUT_MS: envCeiling('timeoutMs'),
+  SCRIPTBOX_MAX_CPU_MS: envCeiling('cpuMs'),
+  SCRIPTBOX_MAX_MEMORY_MB: envCeiling('memoryMb'),
+  SCRIPTBOX_MAX_PROCESSES: envCeiling('maxProcesses'),
+  SCRIPTBOX_MAX_OUTPUT_BYTES: envCeiling('maxOutputBytes'),
+  SCRIPTBOX_MAX_DISK_MB: envCeiling('diskMb'),
+  SCRIPTBOX_MAX_OUT_FILES: envCeiling('maxOutFiles'),
+  SCRIPTBOX_MAX_OUT_BYTES: envCeiling('maxOutBytes'),
   SCRIPTBOX_TEMPLATES: z.string().optional(),
   SCRIPTBOX_LLM_BASE_URL: z.string().min(1).optional(),
   SCRIPTBOX_LLM_MODEL: z.string().min(1).optional(),
@@ -54,6 +104,8 @@ const EnvSchema = z.object({
 export interface EnvConfig {
   sandbox: Partial<SandboxOpts>;
   limits: PartialLimits;
+  /** SCRIPTBOX_MAX_* as given (see engine/resolve-options.ts for the precedence and the defaults). */
+  ceilings?: PartialLimits;
   interpreters: { python?: string; node?: string };
   /** SCRIPTBOX_TEMPLATES split on `:` (see resolveTemplateDirs). */
   templateDirs?: string[];
@@ -67,18 +119,23 @@ export interface EnvConfig {
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   const picked = Object.fromEntries(Object.keys(ENV_VARS).map((key) => [key, env[key] || undefined]));
+  if (env['SCRIPTBOX_SANDBOX_UID']) {
+    const issue =
+      'SCRIPTBOX_SANDBOX_UID: replaced by SCRIPTBOX_SANDBOX_UIDS=first-last, a range of host uids that gives ' +
+      'each live sandbox one of its own (N-N runs every sandbox as uid N)';
+    throw new InvalidOptionsError(`invalid SCRIPTBOX_* environment variables:\n  ${issue}`, [issue]);
+  }
   const parsed = parseOptions(EnvSchema, picked, 'SCRIPTBOX_* environment variables');
-  const uid = parsed.SCRIPTBOX_SANDBOX_UID;
   return {
     sandbox: {
       ...(parsed.SCRIPTBOX_BWRAP ? { bwrapPath: parsed.SCRIPTBOX_BWRAP } : {}),
-      // 0 means "keep the caller's uid".
-      ...(uid !== undefined ? { hostUid: uid === 0 ? null : uid, hostGid: uid === 0 ? null : uid } : {}),
+      ...(parsed.SCRIPTBOX_SANDBOX_UIDS ? { uids: parsed.SCRIPTBOX_SANDBOX_UIDS } : {}),
     },
     limits: {
       ...(parsed.SCRIPTBOX_TIMEOUT_MS ? { timeoutMs: parsed.SCRIPTBOX_TIMEOUT_MS } : {}),
       ...(parsed.SCRIPTBOX_MEMORY_MB ? { memoryMb: parsed.SCRIPTBOX_MEMORY_MB } : {}),
     },
+    ceilings: perLimit((key) => parsed[CEILING_ENV[key]]),
     interpreters: { python: parsed.SCRIPTBOX_PYTHON, node: parsed.SCRIPTBOX_NODE },
     ...(parsed.SCRIPTBOX_TEMPLATES
       ? { templateDirs: parsed.SCRIPTBOX_TEMPLATES.split(':').filter((dir) => dir !== '') }
@@ -123,17 +180,4 @@ export function resolveLlmSettings(option: LlmSettings = {}, env: EnvConfig = re
     ...(model !== undefined ? { model } : {}),
     ...(apiKey !== undefined ? { apiKey } : {}),
   };
-}
-
-const NOBODY = 65_534;
-
-/** Sandbox settings after precedence: engine options > environment > defaults. */
-export function resolveSandboxOpts(opts: ParsedEngineOpts, env: EnvConfig): SandboxOpts {
-  const isRoot = process.getuid?.() === 0;
-  const defaults: SandboxOpts = {
-    bwrapPath: 'bwrap',
-    hostUid: isRoot ? NOBODY : null,
-    hostGid: isRoot ? NOBODY : null,
-  };
-  return { ...defaults, ...env.sandbox, ...opts.sandbox };
 }

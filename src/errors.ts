@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
   | 'INVALID_OPTIONS'
+  | 'LIMIT_ABOVE_CEILING'
   | 'INVALID_DATASET'
   | 'USAGE'
   | 'SANDBOX_UNAVAILABLE'
@@ -85,6 +86,8 @@ export class EngineClosedError extends ScriptboxError {
 /** CLI exit codes for host-side failures, one table for every face. Script outcomes map in engine/result.ts. */
 export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
   INVALID_OPTIONS: 2,
+  // A run asked for more than a server-wide ceiling allows (engine/ceilings.ts): the caller's to fix.
+  LIMIT_ABOVE_CEILING: 2,
   INVALID_DATASET: 2,
   USAGE: 2,
   UNKNOWN_RUNTIME: 2,
@@ -112,6 +115,7 @@ export function exitCodeForError(err: unknown): number {
  */
 export const HTTP_STATUS_BY_ERROR: Record<ErrorCode, number> = {
   INVALID_OPTIONS: 400,
+  LIMIT_ABOVE_CEILING: 400,
   INVALID_DATASET: 422,
   USAGE: 400,
   UNKNOWN_RUNTIME: 400,

@@ -20,11 +20,16 @@ export {
   type BatchResult,
   type BatchSummary,
 } from './engine/batch.js';
+export { LimitAboveCeilingError, type CeilingBreach } from './engine/ceilings.js';
 export {
+  CeilingsSchema,
+  DEFAULT_CEILINGS,
   DEFAULT_LIMITS,
+  defaultCeilings,
   EngineOptsSchema,
   LimitsSchema,
   RunOptsSchema,
+  type Ceilings,
   type EngineOpts,
   type InputFile,
   type Limits,

@@ -4,8 +4,10 @@
  * host error for that item) never stops the others; results come back in input order with a summary.
  */
 import { z } from 'zod';
-import { parseOptions, PartialLimitsSchema, RunOptsSchema } from './options.js';
-import type { Engine } from './engine.js';
+import { enforceCeilings } from './ceilings.js';
+import { parseOptions } from '../parse-options.js';
+import type { RuntimeRegistry } from '../sandbox/runtimes/registry.js';
+import { PartialLimitsSchema, RunOptsSchema, type Limits, type RunOpts } from './options.js';
 import type { ErrorKind, RunResult } from './result.js';
 import { baseResult } from './to-result.js';
 
@@ -104,17 +106,27 @@ export const BatchOptsSchema = z
 /** What callers pass (`concurrency` may be omitted). */
 export type BatchOpts = z.input<typeof BatchOptsSchema>;
 
+/** What a batch needs of its engine (an Engine has it: engine.runBatch(opts) is runBatch(engine, opts)). */
+export interface BatchEngine {
+  run(opts: RunOpts): Promise<RunResult>;
+  readonly runtimes: RuntimeRegistry;
+  readonly ceilings: Readonly<Limits>;
+}
+
 export function resultKind(result: RunResult): BatchItemKind {
   return result.ok ? 'ok' : (result.error?.kind ?? 'runtime');
 }
 
 /**
- * Runs `opts.script` once per item. Rejects only for invalid options, an unknown language or an exception
- * thrown by `onProgress` (after the runs in flight settle); everything that happens to an item is its result.
+ * Runs `opts.script` once per item. Rejects only for invalid options, a limit above its ceiling, an unknown
+ * language or an exception thrown by `onProgress` (after the runs in flight settle); everything that happens
+ * to an item is its result.
  */
-export async function runBatch(engine: Engine, opts: BatchOpts): Promise<BatchResult> {
+export async function runBatch(engine: BatchEngine, opts: BatchOpts): Promise<BatchResult> {
   const started = performance.now();
   const parsed = parseOptions(BatchOptsSchema, opts, 'batch options');
+  // Refused as a whole, before any item runs (an item's own failures are its results).
+  enforceCeilings(parsed.limits, engine.ceilings);
   const language = engine.runtimes.resolve(parsed.script.language).name;
   const payloads = parsed.items.map((item) => JSON.stringify(item));
   const total = payloads.length;

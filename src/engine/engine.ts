@@ -2,10 +2,7 @@
  * The engine: validates a run, prepares the source, builds the sandbox, runs it and returns a typed
  * result. A failing script is a result (`ok: false`); exceptions are for the host's own failures.
  */
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { readEnv, resolveSandboxOpts, type EnvConfig } from '../config.js';
+import { readEnv, type EnvConfig } from '../config.js';
 import {
   EngineClosedError,
   InvalidOptionsError,
@@ -13,6 +10,7 @@ import {
   ScriptboxError,
 } from '../errors.js';
 import { CgroupManager } from '../sandbox/cgroups.js';
+import { findExecutable } from '../sandbox/executable.js';
 import { prepareDestDir } from '../sandbox/outputs.js';
 import { builtinRuntimes } from '../sandbox/runtimes/builtin.js';
 import { hasSessions, interpreterProblem } from '../sandbox/runtimes/command.js';
@@ -20,14 +18,13 @@ import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import { RuntimeRegistry } from '../sandbox/runtimes/registry.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import { SandboxStartError, type Sandbox } from '../sandbox/sandbox.js';
+import { UidPool, UidWaitCancelledError } from '../sandbox/uid-pool.js';
 import { startUnsandboxed } from '../sandbox/unsafe.js';
 import { closeInputs, resolveInputs, type ResolvedInput } from './inputs.js';
 import { SandboxLauncher, START_TIMEOUT_MS } from './launcher.js';
 import {
-  DEFAULT_LIMITS,
   DEFAULT_POOL,
   EngineOptsSchema,
-  parseOptions,
   RunOptsSchema,
   type EngineOpts,
   type Limits,
@@ -36,7 +33,10 @@ import {
   type RunOpts,
   type SandboxOpts,
 } from './options.js';
+import { parseOptions } from '../parse-options.js';
+import { resolveLimits, resolveSandboxOpts, sandboxUidRange } from './resolve-options.js';
 import { runBatch as runBatchOver, type BatchOpts, type BatchResult } from './batch.js';
+import { CeiledSession, enforceCeilings } from './ceilings.js';
 import { EngineEventEmitter, reportRun } from './events.js';
 import { WarmPool } from './pool.js';
 import { OutputDecoder, streamRun, type RunStream } from './stream.js';
@@ -58,6 +58,8 @@ export interface Engine {
   /** Resolves once the warm sandboxes for `language` are started and waiting (a no-op without a pool). */
   warm(language: string): Promise<void>;
   readonly runtimes: RuntimeRegistry;
+  /** The most any run, session or batch may ask for, limit by limit; more is LimitAboveCeilingError. */
+  readonly ceilings: Readonly<Limits>;
   /** True when this engine runs scripts without isolation (`unsafeNoSandbox`). */
   readonly unsafe: boolean;
   /** Waits for runs in flight, destroys warm sandboxes and removes the engine's cgroups. Idempotent. */
@@ -79,8 +81,11 @@ class SandboxEngine implements Engine {
   readonly unsafe: boolean;
   private readonly sandboxOpts: SandboxOpts;
   private readonly limits: Limits;
+  readonly ceilings: Readonly<Limits>;
   private readonly poolOpts: Required<PoolOpts>;
   private cgroups: CgroupManager | null = null;
+  /** One host uid per live sandbox when root; null: sandboxes run as the caller's uid. */
+  private uids: UidPool | null = null;
   private launcher: SandboxLauncher | null = null;
   private pool: WarmPool | null = null;
   private readonly inFlight = new Set<Promise<RunResult>>();
@@ -92,7 +97,7 @@ class SandboxEngine implements Engine {
   constructor(opts: ParsedEngineOpts, env: EnvConfig) {
     this.unsafe = opts.unsafeNoSandbox === true;
     this.sandboxOpts = resolveSandboxOpts(opts, env);
-    this.limits = { ...DEFAULT_LIMITS, ...env.limits, ...opts.limits };
+    ({ limits: this.limits, ceilings: this.ceilings } = resolveLimits(opts, env));
     this.poolOpts = { ...DEFAULT_POOL, ...opts.pool };
     const builtins = builtinRuntimes().map((spec) => withInterpreterOverride(spec, env));
     this.runtimes = new RuntimeRegistry([...builtins, ...(opts.runtimes ?? [])]);
@@ -102,8 +107,10 @@ class SandboxEngine implements Engine {
   init(): void {
     if (this.unsafe) return;
     const bwrapPath = findExecutable(this.sandboxOpts.bwrapPath);
-    this.cgroups = CgroupManager.open(`scriptbox-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const launcher = new SandboxLauncher(bwrapPath, this.sandboxOpts, this.cgroups, this.events);
+    this.cgroups = CgroupManager.open();
+    const uidRange = sandboxUidRange(this.sandboxOpts);
+    this.uids = uidRange ? new UidPool(uidRange) : null;
+    const launcher = new SandboxLauncher(bwrapPath, this.cgroups, this.events, this.uids);
     this.launcher = launcher;
     const { size, preload } = this.poolOpts;
     this.pool = new WarmPool(
@@ -116,6 +123,7 @@ class SandboxEngine implements Engine {
   async run(opts: RunOpts): Promise<RunResult> {
     if (this.closed) throw new EngineClosedError();
     const parsed = parseOptions(RunOptsSchema, opts, 'run options');
+    enforceCeilings(parsed.limits, this.ceilings);
     const promise = reportRun(
       this.events,
       this.runtimes.resolve(parsed.language).name,
@@ -142,6 +150,7 @@ class SandboxEngine implements Engine {
   async createSession(opts: SessionOpts): Promise<Session> {
     if (this.closed) throw new EngineClosedError();
     const parsed = parseOptions(SessionOptsSchema, opts, 'session options');
+    enforceCeilings(parsed.limits, this.ceilings);
     const runtime = this.runtimes.resolve(parsed.language);
     if (!hasSessions(runtime)) {
       const issue = `language: ${runtime.name} has no sessions (python, javascript and typescript do); use engine.run`;
@@ -151,13 +160,16 @@ class SandboxEngine implements Engine {
       const issue = 'sessions need the sandbox: create the engine without unsafeNoSandbox';
       throw new InvalidOptionsError(issue, [issue]);
     }
-    const problem = interpreterProblem(runtime);
+    // Every session is supervised by a Python process, whatever its language.
+    const python = this.runtimes.resolve('python');
+    const problem = interpreterProblem(runtime) ?? interpreterProblem(python);
     if (problem !== null) throw new SandboxUnavailableError(problem);
     const limits: Limits = { ...this.limits, ...parsed.limits };
     const inputs = resolveInputs(parsed.files ?? [], `main${runtime.extensions[0] ?? ''}`);
     let sandbox: Sandbox;
     try {
-      sandbox = await this.launcher.startSession(runtime, limits, inputs, parsed.preload ?? []);
+      const preload = parsed.preload ?? [];
+      sandbox = await this.launcher.startSession(runtime, limits, inputs, preload, python.interpreter);
     } catch (err) {
       if (err instanceof SandboxStartError)
         throw new SandboxUnavailableError(`cannot start a session: ${err.message}`);
@@ -165,13 +177,14 @@ class SandboxEngine implements Engine {
     } finally {
       closeInputs(inputs);
     }
-    const failed = sandbox.readyEvent?.['preloadFailed'];
-    if (Array.isArray(failed) && failed.length > 0) {
+    const failed = sandbox.readyEvent?.preloadFailed ?? [];
+    if (failed.length > 0) {
       await sandbox.destroy();
       const issue = `preload: cannot import ${failed.join('; ')}`;
       throw new InvalidOptionsError(issue, [issue]);
     }
-    const session = new Session(
+    const session = new CeiledSession(
+      this.ceilings,
       sandbox,
       runtime,
       limits,
@@ -207,8 +220,10 @@ class SandboxEngine implements Engine {
     const inputs = resolveInputs(opts.files ?? [], scriptFile);
     let sandbox: Sandbox;
     try {
-      sandbox = await this.acquire(runtime, limits, inputs);
+      sandbox = await this.acquire(runtime, limits, inputs, opts.signal);
     } catch (err) {
+      if (err instanceof UidWaitCancelledError)
+        return { ...base, error: { kind: 'cancelled', message: err.message } };
       if (err instanceof SandboxStartError) {
         const message = `${err.message} (run \`scriptbox doctor\`: it checks each requirement and says how to fix it)`;
         return { ...base, error: { kind: 'sandbox', message } };
@@ -238,13 +253,19 @@ class SandboxEngine implements Engine {
    * A started sandbox for this run: a warm one when the run fits the pool's (no input files, the default
    * disk size), else a fresh one carrying the input files.
    */
-  private async acquire(runtime: RuntimeSpec, limits: Limits, inputs: ResolvedInput[]): Promise<Sandbox> {
+  private async acquire(
+    runtime: RuntimeSpec,
+    limits: Limits,
+    inputs: ResolvedInput[],
+    signal?: AbortSignal,
+  ): Promise<Sandbox> {
     const problem = interpreterProblem(runtime);
     if (problem !== null) throw new SandboxStartError(problem);
     if (this.unsafe) return startUnsandboxed(runtime, inputs, START_TIMEOUT_MS);
     if (!this.launcher || !this.pool) throw new EngineClosedError();
     const warm = this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;
-    return warm ?? this.launcher.start(runtime, limits, 'run', carriedFiles(inputs) === null ? inputs : []);
+    const mounted = carriedFiles(inputs) === null ? inputs : [];
+    return warm ?? this.launcher.start(runtime, limits, 'run', mounted, [], signal);
   }
 
   /**
@@ -267,6 +288,7 @@ class SandboxEngine implements Engine {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
     await Promise.allSettled([...this.sessions].map((session) => session.close('its engine closed')));
+    this.uids?.close(); // a warm refill still waiting for a free uid gives up
     await this.pool?.close();
     this.pool = null;
     this.launcher = null;
@@ -306,23 +328,4 @@ function withInterpreterOverride(spec: RuntimeSpec, env: EnvConfig): RuntimeSpec
         ? env.interpreters.node
         : undefined;
   return override ? { ...spec, interpreter: override } : spec;
-}
-
-/** Absolute path of an executable, searching PATH for a bare name; fails closed with how to install it. */
-export function findExecutable(name: string): string {
-  const candidates = name.includes('/')
-    ? [name]
-    : (process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new SandboxUnavailableError(
-    `bubblewrap (${name}) was not found. Install it (Debian/Ubuntu: apt-get install bubblewrap) or set SCRIPTBOX_BWRAP. ` +
-      'To run without isolation anyway, pass --unsafe-no-sandbox (dangerous).',
-  );
 }

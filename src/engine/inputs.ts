@@ -2,13 +2,11 @@
 import { closeSync, fstatSync, openSync, constants } from 'node:fs';
 import { basename } from 'node:path';
 import { FileNotFoundError, InvalidOptionsError } from '../errors.js';
+import type { ResolvedInput } from '../sandbox/job.js';
 import type { InputFile } from './options.js';
 
-export interface ResolvedInput {
-  name: string;
-  /** An open host fd (caller closes it via closeInputs) or the bytes themselves. */
-  data: number | string | Uint8Array;
-}
+// What the sandbox takes (sandbox/job.ts); the fds are closed by closeInputs.
+export type { ResolvedInput } from '../sandbox/job.js';
 
 const RESERVED = new Set(['out', '.', '..']);
 

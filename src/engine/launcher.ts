@@ -4,18 +4,21 @@ import { buildBwrapArgs, FD, RUNNER_DIR, syntheticEtc, WORK_DIR, type DataFile }
 import type { CgroupManager } from '../sandbox/cgroups.js';
 import {
   loadRunners,
+  runnerCompanions,
   runnerFileName,
   runtimeCommand,
   scriptEnv,
   sessionCommand,
-  sessionRunnerFileName,
+  SESSION_SUPERVISOR_FILE,
   type SessionRunner,
 } from '../sandbox/runtimes/command.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
+import { buildSeccompFilter } from '../sandbox/seccomp.js';
 import { Sandbox } from '../sandbox/sandbox.js';
+import type { HostUid, UidPool } from '../sandbox/uid-pool.js';
 import type { EngineEventEmitter } from './events.js';
 import type { ResolvedInput } from './inputs.js';
-import type { Limits, SandboxOpts } from './options.js';
+import type { Limits } from './options.js';
 
 /** How long a sandbox may take to come up before it is killed and reported. */
 export const START_TIMEOUT_MS = 30_000;
@@ -28,14 +31,15 @@ export class SandboxLauncher {
 
   constructor(
     private readonly bwrapPath: string,
-    private readonly opts: SandboxOpts,
     private readonly cgroups: CgroupManager,
     private readonly events: EngineEventEmitter,
+    /** Host uids for sandboxes, one per live sandbox; null: they run as the caller's uid (not root). */
+    private readonly uids: UidPool | null,
   ) {}
 
   /**
    * A started sandbox for one job of `runtime`, with `inputs` mounted read-only in its work dir; a python
-   * runner imports `preload` while it waits.
+   * runner imports `preload` while it waits. `signal` cancels a wait for a free host uid.
    */
   start(
     runtime: RuntimeSpec,
@@ -43,20 +47,25 @@ export class SandboxLauncher {
     purpose: 'pool' | 'run',
     inputs: ResolvedInput[] = [],
     preload: string[] = [],
+    signal?: AbortSignal,
   ): Promise<Sandbox> {
     const command = runtimeCommand(runtime, RUNNER_DIR, preload);
-    return this.launch(runtime, limits, inputs, runnerFileName(runtime), command, purpose);
+    return this.launch(runtime, limits, inputs, runnerFileName(runtime), command, purpose, signal);
   }
 
-  /** A started session sandbox: its resident runner has imported `preload` and waits for jobs. */
+  /**
+   * A started session sandbox: its supervisor (run by the `python` interpreter unless the runtime is
+   * Python itself) has imported `preload` and waits for jobs.
+   */
   startSession(
     runtime: RuntimeSpec & { runner: SessionRunner },
     limits: Limits,
     inputs: ResolvedInput[],
     preload: string[],
+    python: string,
   ): Promise<Sandbox> {
-    const command = sessionCommand(runtime, preload);
-    return this.launch(runtime, limits, inputs, sessionRunnerFileName(runtime), command, 'session');
+    const command = sessionCommand(runtime, preload, python);
+    return this.launch(runtime, limits, inputs, SESSION_SUPERVISOR_FILE, command, 'session');
   }
 
   private async launch(
@@ -66,43 +75,65 @@ export class SandboxLauncher {
     runnerFile: string,
     command: string[],
     purpose: 'pool' | 'run' | 'session',
+    signal?: AbortSignal,
   ): Promise<Sandbox> {
     const protocol = purpose === 'session' ? 'session' : 'job';
+    const sandboxId = randomUUID();
     const data: Array<string | Uint8Array | number> = [];
     const dataFiles: DataFile[] = [];
     const addData = (dest: string, content: string | Uint8Array | number): void => {
       dataFiles.push({ dest, fd: FD.firstData + data.length });
       data.push(content);
     };
-    addData(`${RUNNER_DIR}/${runnerFile}`, this.runners.get(runnerFile) ?? '');
+    for (const file of [runnerFile, ...runnerCompanions(runnerFile)])
+      addData(`${RUNNER_DIR}/${file}`, this.runners.get(file) ?? '');
     for (const input of inputs) addData(`${WORK_DIR}/${input.name}`, input.data);
     for (const [path, content] of Object.entries(syntheticEtc())) addData(path, content);
+    // The seccomp filter is no file: bwrap reads it from this fd and installs it right before exec. A
+    // session's supervisor gets its own profile and installs the `run` filter itself in each run.
+    const seccompFd = FD.firstData + data.length;
+    data.push(buildSeccompFilter(purpose === 'session' ? 'supervisor' : 'run'));
+    if (purpose === 'session') addData(`${RUNNER_DIR}/run.bpf`, buildSeccompFilter('run'));
     const args = buildBwrapArgs({
       diskBytes: limits.diskMb * 1_048_576,
       extraMounts: runtime.mounts,
       dataFiles,
       env: scriptEnv(runtime),
       command,
+      seccompFd,
+      // The supervisor makes each run's pid and mount namespaces (setns into a mount ns needs SYS_CHROOT).
+      ...(purpose === 'session' ? { capAdd: ['CAP_SYS_ADMIN', 'CAP_SYS_CHROOT'] } : {}),
     });
     // A session's runner may preload large libraries before its first run sets the run's own limits.
     const startMemoryMb =
       protocol === 'session' ? Math.max(limits.memoryMb, SESSION_START_MEMORY_MB) : limits.memoryMb;
-    const cgroup = await this.cgroups.newSandbox({
-      memoryBytes: startMemoryMb * 1_048_576,
-      maxProcesses: limits.maxProcesses,
-    });
-    const sandboxId = randomUUID();
-    const sandbox = await Sandbox.start({
-      file: this.bwrapPath,
-      args,
-      data,
-      cgroup,
-      hostUid: this.opts.hostUid,
-      hostGid: this.opts.hostGid,
-      startTimeoutMs: START_TIMEOUT_MS,
-      protocol,
-      onDestroyed: () => this.events.emit('sandbox:destroy', { sandboxId, runtime: runtime.name }),
-    });
+    // A host uid no other live sandbox has, given back (idempotently) once this sandbox is gone.
+    const hostUid: HostUid | null = this.uids ? await this.uids.acquire(signal) : null;
+    let sandbox: Sandbox;
+    try {
+      const cgroup = await this.cgroups.newSandbox({
+        memoryBytes: startMemoryMb * 1_048_576,
+        maxProcesses: limits.maxProcesses,
+      });
+      sandbox = await Sandbox.start({
+        file: this.bwrapPath,
+        args,
+        data,
+        cgroup,
+        hostUid: hostUid?.uid ?? null,
+        hostGid: hostUid?.gid ?? null,
+        startTimeoutMs: START_TIMEOUT_MS,
+        protocol,
+        onDestroyed: () => {
+          hostUid?.release();
+          this.events.emit('sandbox:destroy', { sandboxId, runtime: runtime.name });
+        },
+      });
+    } catch (err) {
+      // Quarantined, not reused blindly: the pool checks nothing of this start is left first.
+      hostUid?.release();
+      throw err;
+    }
     this.events.emit('sandbox:create', { sandboxId, runtime: runtime.name, purpose });
     return sandbox;
   }

@@ -3,19 +3,20 @@
  * TypeScript types are inferred from the schemas. Validation errors list each problem with its path.
  */
 import { z } from 'zod';
-import { InvalidOptionsError } from '../errors.js';
+import { LimitsSchema, PartialLimitsSchema, type Limits } from '../sandbox/limits.js';
+import { SandboxOptsSchema } from '../sandbox/options.js';
 import { RuntimeSpecSchema } from '../sandbox/runtimes/spec.js';
 
-export const DEFAULT_LIMITS = {
-  timeoutMs: 10_000,
-  cpuMs: 10_000,
-  memoryMb: 256,
-  maxProcesses: 64,
-  maxOutputBytes: 1_048_576,
-  diskMb: 64,
-  maxOutFiles: 100,
-  maxOutBytes: 32 * 1_048_576,
-} as const;
+// The limits and the sandbox settings are the sandbox's (sandbox/limits.ts, sandbox/options.ts); the
+// engine's options embed them, and the public API takes them from here.
+export {
+  DEFAULT_LIMITS,
+  LimitsSchema,
+  PartialLimitsSchema,
+  type Limits,
+  type PartialLimits,
+} from '../sandbox/limits.js';
+export { SandboxOptsSchema, UidRangeSchema, type SandboxOpts } from '../sandbox/options.js';
 
 /** A Python module name, as `preload` lists take them. */
 export const ModuleNameSchema = z
@@ -48,55 +49,61 @@ export const PoolOptsSchema = z
 export type PoolOpts = z.infer<typeof PoolOptsSchema>;
 export const DEFAULT_POOL: Required<PoolOpts> = { size: 1, preload: [], refill: 'auto' };
 
-export const LimitsSchema = z
+/** The default memory ceiling is this share of the host's RAM (os.totalmem()), at most MEMORY_CEILING_CAP_MB. */
+export const MEMORY_CEILING_SHARE = 0.5;
+export const MEMORY_CEILING_CAP_MB = 16_384;
+
+/** Default server-wide ceilings, but memory's (see defaultCeilings): what no run may ask more than. */
+export const DEFAULT_CEILINGS = {
+  timeoutMs: 600_000,
+  cpuMs: 600_000,
+  maxProcesses: 1024,
+  maxOutputBytes: 64 * 1_048_576,
+  diskMb: 4096,
+  maxOutFiles: 10_000,
+  maxOutBytes: 1_073_741_824,
+} as const;
+
+/** Default ceilings on a host with `totalMemBytes` of RAM: memory min(50% of it, 16 GiB), in whole MiB. */
+export function defaultCeilings(totalMemBytes: number): Limits {
+  const share = Math.floor((totalMemBytes * MEMORY_CEILING_SHARE) / 1_048_576);
+  // Never under the schema's minimum of 8 MiB, whatever the host reports.
+  return { ...DEFAULT_CEILINGS, memoryMb: Math.max(8, Math.min(MEMORY_CEILING_CAP_MB, share)) };
+}
+
+const ceilingOf = (what: string, fallback: string): string =>
+  `Highest ${what} any run, session or batch item may ask for (default ${fallback})`;
+
+/** Server-wide ceilings: each is the most a request may ask for that limit; a request above it is refused. */
+export const CeilingsSchema = z
   .object({
-    timeoutMs: z
-      .number()
-      .int()
-      .min(1)
-      .max(3_600_000)
-      .describe(
-        'Wall-clock limit for the whole run in milliseconds; the process tree is killed when it passes',
+    timeoutMs: LimitsSchema.shape.timeoutMs.describe(
+      ceilingOf('limits.timeoutMs', `${DEFAULT_CEILINGS.timeoutMs} ms`),
+    ),
+    cpuMs: LimitsSchema.shape.cpuMs.describe(ceilingOf('limits.cpuMs', `${DEFAULT_CEILINGS.cpuMs} ms`)),
+    memoryMb: LimitsSchema.shape.memoryMb.describe(
+      ceilingOf(
+        'limits.memoryMb',
+        `${MEMORY_CEILING_SHARE * 100}% of the host's RAM, at most ${MEMORY_CEILING_CAP_MB} MiB`,
       ),
-    cpuMs: z
-      .number()
-      .int()
-      .min(1)
-      .max(3_600_000)
-      .describe('CPU time limit in milliseconds, summed over every process of the run'),
-    memoryMb: z
-      .number()
-      .int()
-      .min(8)
-      .max(65_536)
-      .describe(
-        'Memory limit in MiB (cgroup memory limit, swap off); files written to the work dir count too',
-      ),
-    maxProcesses: z
-      .number()
-      .int()
-      .min(2)
-      .max(4096)
-      .describe('Maximum number of processes and threads alive at once (pids cgroup)'),
-    maxOutputBytes: z
-      .number()
-      .int()
-      .min(0)
-      .max(1_073_741_824)
-      .describe('Maximum bytes kept from each of stdout and stderr; the run is stopped when one exceeds it'),
-    diskMb: z.number().int().min(1).max(65_536).describe('Size cap in MiB of the work directory and of /tmp'),
-    maxOutFiles: z.number().int().min(0).max(100_000).describe('Maximum number of files returned from out/'),
-    maxOutBytes: z
-      .number()
-      .int()
-      .min(0)
-      .max(17_179_869_184)
-      .describe('Maximum total bytes of files returned from out/'),
+    ),
+    maxProcesses: LimitsSchema.shape.maxProcesses.describe(
+      ceilingOf('limits.maxProcesses', `${DEFAULT_CEILINGS.maxProcesses}`),
+    ),
+    maxOutputBytes: LimitsSchema.shape.maxOutputBytes.describe(
+      ceilingOf('limits.maxOutputBytes', `${DEFAULT_CEILINGS.maxOutputBytes} bytes`),
+    ),
+    diskMb: LimitsSchema.shape.diskMb.describe(ceilingOf('limits.diskMb', `${DEFAULT_CEILINGS.diskMb} MiB`)),
+    maxOutFiles: LimitsSchema.shape.maxOutFiles.describe(
+      ceilingOf('limits.maxOutFiles', `${DEFAULT_CEILINGS.maxOutFiles}`),
+    ),
+    maxOutBytes: LimitsSchema.shape.maxOutBytes.describe(
+      ceilingOf('limits.maxOutBytes', `${DEFAULT_CEILINGS.maxOutBytes} bytes`),
+    ),
   })
+  .partial()
   .strict();
-export type Limits = z.infer<typeof LimitsSchema>;
-export const PartialLimitsSchema = LimitsSchema.partial();
-export type PartialLimits = z.infer<typeof PartialLimitsSchema>;
+export type Ceilings = z.infer<typeof CeilingsSchema>;
 
 /** Bytes from any source (Buffer included). */
 const BytesSchema = z.custom<Uint8Array>(
@@ -159,25 +166,15 @@ export const RunOptsSchema = z
   .strict();
 export type RunOpts = z.infer<typeof RunOptsSchema>;
 
-export const SandboxOptsSchema = z
-  .object({
-    bwrapPath: z.string().describe('Path of the bubblewrap binary'),
-    hostUid: z
-      .number()
-      .int()
-      .min(1)
-      .nullable()
-      .describe(
-        'Unprivileged host uid that runs bwrap when scriptbox runs as root (null: keep the caller uid)',
-      ),
-    hostGid: z.number().int().min(1).nullable().describe('Host gid paired with hostUid'),
-  })
-  .strict();
-export type SandboxOpts = z.infer<typeof SandboxOptsSchema>;
-
 export const EngineOptsSchema = z
   .object({
-    limits: PartialLimitsSchema.optional().describe('Default limits for every run of this engine'),
+    limits: PartialLimitsSchema.optional().describe(
+      'Default limits for every run of this engine; each must be at most its ceiling',
+    ),
+    ceilings: CeilingsSchema.optional().describe(
+      'Server-wide ceilings: no run, session or batch may ask for a limit above them (unset ones come ' +
+        'from SCRIPTBOX_MAX_* or the defaults)',
+    ),
     runtimes: z
       .array(RuntimeSpecSchema)
       .optional()
@@ -195,14 +192,3 @@ export const EngineOptsSchema = z
 /** What callers pass (runtime fields with defaults may be omitted). */
 export type EngineOpts = z.input<typeof EngineOptsSchema>;
 export type ParsedEngineOpts = z.output<typeof EngineOptsSchema>;
-
-/** Parses `value` with `schema`, or throws InvalidOptionsError listing every problem as `path: message`. */
-export function parseOptions<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}`;
-  });
-  throw new InvalidOptionsError(`invalid ${what}:\n  ${issues.join('\n  ')}`, issues);
-}

@@ -1,34 +1,8 @@
 /** The result of one run: the same object the library returns and `scriptbox run --json` prints. */
+import type { ErrorKind, OutputFileInfo, RunError } from '../sandbox/result-types.js';
 
-export const ERROR_KINDS = [
-  'timeout',
-  'cpu',
-  'memory',
-  'processes',
-  'output_limit',
-  'disk',
-  'syntax',
-  'rejected',
-  'runtime',
-  'sandbox',
-  'cancelled',
-] as const;
-export type ErrorKind = (typeof ERROR_KINDS)[number];
-
-export interface RunError {
-  kind: ErrorKind;
-  message: string;
-  /** 1-based source line, for `syntax` errors when the parser reports one. */
-  line?: number;
-  /** 1-based column, when known. */
-  column?: number;
-}
-
-export interface OutputFileInfo {
-  /** Path relative to `out/`, always with `/` separators and never `..`. */
-  path: string;
-  bytes: number;
-}
+// A run's error kinds and out/ files are what the sandbox reports (sandbox/result-types.ts).
+export { ERROR_KINDS, type ErrorKind, type OutputFileInfo, type RunError } from '../sandbox/result-types.js';
 
 export interface RunUsage {
   wallMs: number;

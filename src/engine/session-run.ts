@@ -1,7 +1,8 @@
 /**
  * One run inside a session, seen from the host: its output until the end token, its events, its limits.
  * The run is over after a syntax report, or after the exit event once both output streams have ended
- * with the token the runner chose after the script was gone.
+ * with the token the supervisor chose after the script was gone, and once the session's cgroup holds no
+ * more tasks than before the run (nothing of the run is left).
  */
 import type { SandboxCgroup } from '../sandbox/cgroups.js';
 import {
@@ -10,7 +11,7 @@ import {
   type SandboxRunOutcome,
   type SyntaxReport,
 } from '../sandbox/outcome.js';
-import type { SessionEvent } from '../sandbox/sandbox.js';
+import type { SessionEvent } from '../sandbox/session-protocol.js';
 import type { Limits } from './options.js';
 
 const CPU_POLL_MS = 20;
@@ -18,6 +19,8 @@ const CPU_POLL_MS = 20;
 const TOKEN_BYTES = 34;
 /** After a kill, how long the runner has to report the exit before the session is given up. */
 const KILL_GRACE_MS = 5_000;
+/** How often the cgroup is read while the run's last tasks are being torn down. */
+const DRAIN_POLL_MS = 1;
 
 export interface SessionRunHooks {
   /** Asks the runner to kill the run and everything it started. */
@@ -28,15 +31,26 @@ export interface SessionRunHooks {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
+/** How many bytes at the end of `tail` could be the start of an end token (`\n` + 32 hex + `\n`). */
+function possibleTokenStart(tail: Buffer): number {
+  const text = tail.toString('latin1');
+  const match = /\n(?:[0-9a-f]{32}\n|[0-9a-f]{0,32})$/.exec(text);
+  return match ? text.length - match.index : 0;
+}
+
 /**
  * Keeps a stream's bytes up to the cap (plus room for the token) and the tail needed to see the token.
- * What it forwards for streaming lags TOKEN_BYTES behind, so the token itself is never streamed.
+ * Streaming forwards everything but a tail that could still become the token (usually just a final
+ * newline), so the token itself is never streamed and a line arrives as soon as it is printed.
  */
 class TokenStream {
   private readonly chunks: Buffer[] = [];
   private stored = 0;
   private tail = Buffer.alloc(0);
   private forwarded = 0;
+  /** The first chunk not wholly forwarded, and where it starts. */
+  private forwardedChunk = 0;
+  private forwardedChunkStart = 0;
   overflowed = false;
 
   constructor(
@@ -54,7 +68,7 @@ class TokenStream {
       this.stored += kept.length;
     }
     this.tail = Buffer.concat([this.tail, chunk]).subarray(-TOKEN_BYTES);
-    this.forwardUpTo(Math.min(this.cap, this.stored - TOKEN_BYTES));
+    this.forwardUpTo(Math.min(this.cap, this.stored - possibleTokenStart(this.tail)));
     return !this.overflowed;
   }
 
@@ -65,7 +79,21 @@ class TokenStream {
 
   private forwardUpTo(end: number): void {
     if (!this.forward || end <= this.forwarded) return;
-    this.forward(Buffer.concat(this.chunks).subarray(this.forwarded, end));
+    // Walk the chunks from the first one not wholly forwarded (no copy of everything stored).
+    const parts: Buffer[] = [];
+    let offset = this.forwardedChunkStart;
+    for (let index = this.forwardedChunk; index < this.chunks.length && offset < end; index++) {
+      const chunk = this.chunks[index] ?? Buffer.alloc(0);
+      const from = Math.max(0, this.forwarded - offset);
+      const to = Math.min(chunk.length, end - offset);
+      if (to > from) parts.push(chunk.subarray(from, to));
+      if (offset + chunk.length <= end) {
+        this.forwardedChunk = index + 1;
+        this.forwardedChunkStart = offset + chunk.length;
+      }
+      offset += chunk.length;
+    }
+    this.forward(Buffer.concat(parts));
     this.forwarded = end;
   }
 
@@ -102,11 +130,15 @@ export class SessionRun {
   private exit: { code: number | null; signal: string | null; token: string } | null = null;
   private killedFor: KillReason | null = null;
   private lost: string | null = null;
+  private draining = false;
+  private ended = false;
 
   constructor(
     readonly id: number,
     private readonly limits: Limits,
     private readonly cgroup: SandboxCgroup,
+    /** Tasks in the session's cgroup before the run (the idle supervisor's). */
+    private readonly idleTasks: number,
     private readonly signal: AbortSignal | undefined,
     private readonly hooks: SessionRunHooks,
   ) {
@@ -126,25 +158,17 @@ export class SessionRun {
   }
 
   onEvent(event: SessionEvent): void {
-    if (event['id'] !== this.id) return;
+    if (!('id' in event) || event.id !== this.id) return;
     if (event.event === 'started') this.started = true;
     if (event.event === 'syntax') {
-      this.syntax = {
-        line: Number(event['line'] ?? 0),
-        column: Number(event['column'] ?? 0),
-        message: typeof event['message'] === 'string' ? event['message'] : '',
-      };
+      this.syntax = { line: event.line, column: event.column, message: event.message };
       this.end();
     }
-    if (event.event === 'exit') {
-      if (typeof event['error'] === 'string') {
-        this.lost ??= `the session runner could not run the script: ${event['error']}`;
+    if (event.event === 'exit' && this.exit === null) {
+      if (event.error !== undefined) {
+        this.lost ??= `the session runner could not run the script: ${event.error}`;
       }
-      this.exit = {
-        code: typeof event['code'] === 'number' ? event['code'] : null,
-        signal: typeof event['signal'] === 'string' ? event['signal'] : null,
-        token: typeof event['token'] === 'string' ? event['token'] : '',
-      };
+      this.exit = { code: event.code, signal: event.signal, token: event.token };
       this.checkEnd();
     }
   }
@@ -199,10 +223,29 @@ export class SessionRun {
 
   private checkEnd(): void {
     const token = this.exit?.token;
-    if (token !== undefined && this.stdout.endsWith(token) && this.stderr.endsWith(token)) this.end();
+    if (token === undefined || !this.stdout.endsWith(token) || !this.stderr.endsWith(token)) return;
+    if (this.cgroup.processCount() <= this.idleTasks) this.end();
+    else if (!this.draining) {
+      this.draining = true;
+      const poll = setInterval(() => {
+        if (this.cgroup.processCount() > this.idleTasks) return;
+        clearInterval(poll);
+        this.end();
+      }, DRAIN_POLL_MS);
+      this.timers.push(
+        poll,
+        setTimeout(() => {
+          this.lost ??= `a process of the run was still there ${KILL_GRACE_MS} ms after it ended; the session is closed`;
+          this.hooks.abandon();
+          this.end();
+        }, KILL_GRACE_MS),
+      );
+    }
   }
 
   private end(): void {
+    if (this.ended) return;
+    this.ended = true;
     const token = this.exit?.token ?? null;
     this.stdout.finish(token);
     this.stderr.finish(token);

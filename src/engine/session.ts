@@ -13,19 +13,17 @@ import { FileNotFoundError, InvalidOptionsError, ScriptboxError } from '../error
 import { collectOutputs, prepareDestDir, readFileSafely } from '../sandbox/outputs.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
-import type { Sandbox, SessionEvent } from '../sandbox/sandbox.js';
-import {
-  InputFileSchema,
-  parseOptions,
-  PartialLimitsSchema,
-  StreamCallbacksShape,
-  type Limits,
-} from './options.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { UPLOAD_CHUNK_BYTES, workDirNameProblem, type SessionEvent } from '../sandbox/session-protocol.js';
+import { InputFileSchema, PartialLimitsSchema, StreamCallbacksShape, type Limits } from './options.js';
+import { parseOptions } from '../parse-options.js';
 import type { OutputFileInfo, RunResult } from './result.js';
 import { reportRun, type EngineEventEmitter } from './events.js';
 import { SessionRun } from './session-run.js';
 import { OutputDecoder, streamRun, type RunStream } from './stream.js';
 import { baseResult, toResult } from './to-result.js';
+
+type PutEvent = Extract<SessionEvent, { event: 'put' }>;
 
 export const DEFAULT_SESSION_IDLE_MS = 600_000;
 const MAX_FILE_READ_BYTES = 256 * 1_048_576;
@@ -98,11 +96,13 @@ export class Session {
   readonly id = randomUUID();
   private queue: Promise<unknown> = Promise.resolve();
   private current: SessionRun | null = null;
-  private pendingPuts = new Map<number, (event: SessionEvent) => void>();
+  private pendingPuts = new Map<number, (event: PutEvent) => void>();
   private nextId = 1;
   private closedReason: string | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** Tasks in the session's cgroup once its supervisor is ready (and idle). */
+  private readonly idleTasks: number;
 
   constructor(
     private readonly sandbox: Sandbox,
@@ -112,6 +112,7 @@ export class Session {
     private readonly events: EngineEventEmitter,
     private readonly onClosed: (session: Session, done: Promise<void>) => void,
   ) {
+    this.idleTasks = sandbox.cgroup?.processCount() ?? 0;
     sandbox.attachSession({
       onEvent: (event) => this.onEvent(event),
       onOutput: (stream, chunk) => this.current?.onOutput(stream, chunk),
@@ -167,8 +168,8 @@ export class Session {
     this.closing ??= (async () => {
       this.closedReason = reason;
       if (this.idleTimer) clearTimeout(this.idleTimer);
-      for (const answer of this.pendingPuts.values())
-        answer({ event: 'put', ok: false, error: 'the session closed' });
+      for (const [id, answer] of this.pendingPuts)
+        answer({ event: 'put', id, ok: false, error: 'the session closed' });
       this.pendingPuts.clear();
       this.sandbox.kill();
       await this.sandbox.destroy();
@@ -216,14 +217,17 @@ export class Session {
     cgroup.startAccounting();
     const id = this.nextId++;
     const decoder = new OutputDecoder(opts);
-    const run = new SessionRun(id, limits, cgroup, opts.signal, {
+    // The supervisor holds the same tasks at every idle point (itself, its nursery, one spare namespace).
+    const idleTasks = Math.max(this.idleTasks, cgroup.processCount());
+    const run = new SessionRun(id, limits, cgroup, idleTasks, opts.signal, {
       kill: () => this.sandbox.send({ op: 'kill' }),
       abandon: () => void this.close('its runner stopped answering'),
       ...(decoder.wanted ? { onOutput: (stream, bytes) => decoder.write(stream, bytes) } : {}),
     });
     this.current = run;
     const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('base64');
-    this.sandbox.send({ op: 'run', id, file, source: code, stdin });
+    const source = Buffer.from(code).toString('base64');
+    this.sandbox.send({ op: 'run', id, file, source, stdin });
     try {
       await run.done;
     } finally {
@@ -233,22 +237,44 @@ export class Session {
     return toResult(base, run.outcome(this.sandbox.diskFull), limits, this.sandbox.workDir, opts.outDir);
   }
 
+  /**
+   * Writes `content` to `name` in the work dir in chunks (neither side holds a large file in one frame);
+   * the supervisor writes a temporary file and renames it into place with the last chunk, so a failed
+   * upload leaves nothing half-written.
+   */
   private async put(name: string, content: string | Uint8Array): Promise<void> {
-    const id = this.nextId++;
-    const answer = new Promise<SessionEvent>((resolve) => this.pendingPuts.set(id, resolve));
-    this.sandbox.send({ op: 'put', id, name, data: Buffer.from(content).toString('base64') });
-    const event = await answer;
-    if (event['ok'] !== true) {
-      const problem = `cannot upload ${name}: ${String(event['error'])}`;
+    const refuse = (why: string): never => {
+      const problem = `cannot upload ${JSON.stringify(name)}: ${why}`;
       throw new InvalidOptionsError(problem, [problem]);
+    };
+    const badName = workDirNameProblem(name);
+    if (badName !== null) refuse(badName);
+    const bytes = Buffer.from(content);
+    let temporary: string | undefined;
+    for (let offset = 0; offset === 0 || offset < bytes.length; offset += UPLOAD_CHUNK_BYTES) {
+      const id = this.nextId++;
+      const answer = new Promise<PutEvent>((resolve) => this.pendingPuts.set(id, resolve));
+      const last = offset + UPLOAD_CHUNK_BYTES >= bytes.length;
+      const data = bytes.subarray(offset, offset + UPLOAD_CHUNK_BYTES).toString('base64');
+      this.sandbox.send({
+        op: 'put',
+        id,
+        name,
+        data,
+        append: temporary !== undefined,
+        last,
+        ...(temporary !== undefined ? { temporary } : {}),
+      });
+      const event = await answer;
+      if (!event.ok) refuse(event.error ?? 'the session could not write it');
+      temporary = event.temporary;
     }
   }
 
   private onEvent(event: SessionEvent): void {
     if (event.event === 'put') {
-      const id = Number(event['id']);
-      this.pendingPuts.get(id)?.(event);
-      this.pendingPuts.delete(id);
+      this.pendingPuts.get(event.id)?.(event);
+      this.pendingPuts.delete(event.id);
       return;
     }
     this.current?.onEvent(event);

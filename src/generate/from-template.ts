@@ -1,6 +1,6 @@
 /** Generating a script from a template, through the cache when one is given. */
 import { z } from 'zod';
-import { parseOptions } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import { templateCacheKey, type GenerationCache } from './cache.js';
 import type { RenderedTemplate, TemplateRegistry } from './registry.js';
 

@@ -5,15 +5,21 @@
  * A templates directory (the built-in `templates/`, or one named in SCRIPTBOX_TEMPLATES or `templateDirs`)
  * is either a pack itself, when it holds `.njk` files directly (the pack is named after the directory), or
  * a directory of packs.
+ *
+ * A pack may also hold a prelude, `_prelude.<ext>.njk`: code its `<ext>` templates share, inlined into each
+ * generated script where the template has a `{# prelude #}` line (see prelude.ts). It is looked up in the
+ * pack's own directory only, for built-in and user packs alike.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { PartialLimitsSchema, parseOptions } from '../engine/options.js';
+import { PartialLimitsSchema } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import { FileNotFoundError, InvalidOptionsError } from '../errors.js';
 import { builtinRuntimes } from '../sandbox/runtimes/builtin.js';
 import { paramsSchema, ParamSpecSchema, paramSchema, type ParamSpec } from './params.js';
+import { countPreludeMarkers, PRELUDE_MARKER, preludeExtension } from './prelude.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const TEMPLATE_FILE = /^([^.]+)(\.[^.]+)\.njk$/;
@@ -54,6 +60,8 @@ export interface TemplateFiles {
   extension: string;
   templatePath: string;
   metaPath: string;
+  /** The pack's prelude for this extension (`_prelude.py.njk`), or null when the pack has none. */
+  preludePath: string | null;
   origin: 'builtin' | 'user';
 }
 
@@ -63,7 +71,9 @@ export interface LoadedTemplate extends TemplateFiles {
   /** Runtime name (aliases resolved). */
   language: string;
   templateSource: string;
-  /** sha256 (hex) of the metadata and the template text: changes whenever the output could. */
+  /** The text of the pack's prelude, or null (see `preludePath`). */
+  preludeSource: string | null;
+  /** sha256 (hex) of the metadata, the template text and the prelude: changes whenever the output could. */
   sourceHash: string;
   schema: z.ZodType<Record<string, unknown>>;
 }
@@ -76,8 +86,28 @@ function isDirectory(path: string): boolean {
   }
 }
 
+function isTemplateFile(entry: string): boolean {
+  return entry.endsWith('.njk') && preludeExtension(entry) === undefined;
+}
+
 function hasTemplates(dir: string): boolean {
-  return readdirSync(dir).some((entry) => entry.endsWith('.njk'));
+  return readdirSync(dir).some(isTemplateFile);
+}
+
+/** The pack's preludes by extension; each must be a file and serve at least one template. */
+function packPreludes(dir: string, entries: string[], templates: TemplateFiles[]): Map<string, string> {
+  const preludes = new Map<string, string>();
+  for (const entry of entries) {
+    const extension = preludeExtension(entry);
+    if (extension === undefined) continue;
+    const path = join(dir, entry);
+    if (!statSync(path).isFile()) throw invalid(dir, [`${entry}: a prelude is a file`]);
+    if (!templates.some((files) => files.extension === extension)) {
+      throw invalid(dir, [`${entry}: no ${extension} template in this pack uses it`]);
+    }
+    preludes.set(extension, path);
+  }
+  return preludes;
 }
 
 function invalid(path: string, issues: string[]): InvalidOptionsError {
@@ -91,7 +121,7 @@ function packTemplates(dir: string, pack: string, origin: TemplateFiles['origin'
   const found = new Map<string, TemplateFiles>();
   for (const entry of entries) {
     const match = TEMPLATE_FILE.exec(entry);
-    if (!entry.endsWith('.njk')) continue;
+    if (!isTemplateFile(entry)) continue;
     const [, name, extension] = match ?? [];
     if (name === undefined || extension === undefined || !NAME.test(name)) {
       throw invalid(dir, [`${entry}: name templates <name>.<ext>.njk, like descriptive.py.njk`]);
@@ -100,9 +130,12 @@ function packTemplates(dir: string, pack: string, origin: TemplateFiles['origin'
     const metaPath = join(dir, `${name}.json`);
     if (!existsSync(metaPath)) throw invalid(dir, [`${entry}: its metadata ${name}.json is missing`]);
     const templatePath = join(dir, entry);
-    found.set(name, { id: `${pack}/${name}`, pack, name, extension, templatePath, metaPath, origin });
+    const id = `${pack}/${name}`;
+    found.set(name, { id, pack, name, extension, templatePath, metaPath, preludePath: null, origin });
   }
-  return [...found.values()];
+  const templates = [...found.values()];
+  const preludes = packPreludes(dir, entries, templates);
+  return templates.map((files) => ({ ...files, preludePath: preludes.get(files.extension) ?? null }));
 }
 
 /** Every template under one templates directory (a pack, or a directory of packs). */
@@ -113,6 +146,12 @@ export function discoverTemplates(dir: string, origin: TemplateFiles['origin']):
     );
   }
   if (hasTemplates(dir)) return packTemplates(dir, basename(dir), origin);
+  const stray = readdirSync(dir).find((entry) => preludeExtension(entry) !== undefined);
+  if (stray !== undefined) {
+    throw invalid(dir, [
+      `${stray}: a prelude belongs in a pack directory, next to the templates that use it`,
+    ]);
+  }
   return readdirSync(dir)
     .sort()
     .filter((entry) => !entry.startsWith('.') && isDirectory(join(dir, entry)))
@@ -172,6 +211,37 @@ export function loadTemplate(files: TemplateFiles): LoadedTemplate {
   const issues = checkValues(meta, schema, bashStrings);
   if (issues.length > 0) throw invalid(files.metaPath, issues);
   const templateSource = readFileSync(files.templatePath, 'utf8');
-  const sourceHash = createHash('sha256').update(metaText).update('\0').update(templateSource).digest('hex');
-  return { ...files, meta, language, templateSource, sourceHash, schema };
+  const preludeSource = files.preludePath === null ? null : readFileSync(files.preludePath, 'utf8');
+  checkPreludeMarkers(files, templateSource, preludeSource);
+  const hash = createHash('sha256').update(metaText).update('\0').update(templateSource);
+  // A pack without a prelude hashes as it always did, so its cached scripts stay valid.
+  if (preludeSource !== null) hash.update('\0prelude\0').update(preludeSource);
+  const sourceHash = hash.digest('hex');
+  return { ...files, meta, language, templateSource, preludeSource, sourceHash, schema };
+}
+
+/** With a prelude, the template marks its place once; without one, nowhere; the prelude never does. */
+function checkPreludeMarkers(files: TemplateFiles, template: string, prelude: string | null): void {
+  const preludeFile = `_prelude${files.extension}.njk`;
+  const markers = countPreludeMarkers(template);
+  if (prelude === null) {
+    if (markers === 0) return;
+    throw invalid(files.templatePath, [
+      `a ${PRELUDE_MARKER} line, but the pack has no ${preludeFile}: add one next to the template, or remove the line`,
+    ]);
+  }
+  const preludePath = files.preludePath ?? preludeFile;
+  // NUL stands for the marker while rendering (PRELUDE_SENTINEL); no template text needs one.
+  if (template.includes('\0')) throw invalid(files.templatePath, ['holds a NUL character']);
+  if (prelude.includes('\0')) throw invalid(preludePath, ['holds a NUL character']);
+  if (countPreludeMarkers(prelude) > 0) {
+    throw invalid(preludePath, [`a prelude cannot hold a ${PRELUDE_MARKER} line`]);
+  }
+  if (markers !== 1) {
+    throw invalid(files.templatePath, [
+      markers === 0
+        ? `the pack has a prelude (${preludeFile}): mark where it goes with a line ${PRELUDE_MARKER}`
+        : `${markers} ${PRELUDE_MARKER} lines: the prelude goes in once`,
+    ]);
+  }
 }

@@ -2,15 +2,18 @@
  * The template registry: every template of the built-in packs and the user's packs, validated and compiled
  * once when the registry is created; list, show and render (validate parameters, fill them in as literals).
  * Search order is like PATH: user directories first, in order, then the built-in packs; the first template
- * with an id wins, so a user pack can replace a built-in template.
+ * with an id wins, so a user pack can replace a built-in template. A pack's prelude (prelude.ts) is compiled
+ * once and inlined into each of its templates' scripts.
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { resolveTemplateDirs } from '../config.js';
-import { parseOptions, type PartialLimits } from '../engine/options.js';
+import type { PartialLimits } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import { InvalidOptionsError } from '../errors.js';
 import { discoverTemplates, loadTemplate, type LoadedTemplate, type TemplateFiles } from './pack-loader.js';
 import type { ParamSpec } from './params.js';
+import { insertPrelude, markPrelude } from './prelude.js';
 import {
   compileTemplate,
   createTemplateEnvironment,
@@ -54,13 +57,15 @@ export interface TemplateInfo {
   path: string;
   /** Templates with the same id that this one hides (later in the search order). */
   overrides: string[];
-  /** sha256 of the metadata and template text. */
+  /** sha256 of the metadata, the template text and the pack's prelude. */
   sourceHash: string;
 }
 
 export interface TemplateDetails extends TemplateInfo {
   /** The template text itself. */
   template: string;
+  /** The pack's prelude, inlined where the template has its `{# prelude #}` line; null without one. */
+  prelude: string | null;
   /** JSON Schema of the parameters. */
   paramsJsonSchema: unknown;
 }
@@ -78,6 +83,8 @@ export interface RenderedTemplate {
 interface Entry {
   loaded: LoadedTemplate;
   compiled: CompiledTemplate;
+  /** The pack's prelude compiled (shared by the pack's templates), or null. */
+  prelude: CompiledTemplate | null;
   overrides: string[];
 }
 
@@ -95,6 +102,14 @@ export class TemplateRegistry {
     const env = createTemplateEnvironment((err) => {
       this.filterError = err;
     });
+    const preludes = new Map<string, CompiledTemplate>();
+    const compilePrelude = (loaded: LoadedTemplate): CompiledTemplate | null => {
+      const { preludePath: path, preludeSource: source } = loaded;
+      if (path === null || source === null) return null;
+      const compiled = preludes.get(path) ?? compileTemplate(env, source, path);
+      preludes.set(path, compiled);
+      return compiled;
+    };
     for (const files of found) {
       const existing = this.entries.get(files.id);
       if (existing) {
@@ -102,8 +117,9 @@ export class TemplateRegistry {
         continue;
       }
       const loaded = loadTemplate(files);
-      const compiled = compileTemplate(env, loaded.templateSource, files.templatePath);
-      this.entries.set(files.id, { loaded, compiled, overrides: [] });
+      const prelude = compilePrelude(loaded);
+      const compiled = compileTemplate(env, markPrelude(loaded.templateSource), files.templatePath);
+      this.entries.set(files.id, { loaded, compiled, prelude, overrides: [] });
       this.renderSample(loaded);
     }
   }
@@ -141,6 +157,7 @@ export class TemplateRegistry {
     return {
       ...info(entry),
       template: entry.loaded.templateSource,
+      prelude: entry.loaded.preludeSource,
       paramsJsonSchema: z.toJSONSchema(entry.loaded.schema, { io: 'input', unrepresentable: 'any' }),
     };
   }
@@ -150,16 +167,10 @@ export class TemplateRegistry {
     const entry = this.entry(id);
     const { loaded } = entry;
     const resolved = this.resolve(entry, params);
-    this.filterError = null;
-    let source: string;
-    try {
-      source = entry.compiled.render(resolved);
-    } catch (err) {
-      const cause = this.filterError ?? err;
-      const issue = `${loaded.templatePath}: ${firstLine(cause)}`;
-      throw new InvalidOptionsError(`cannot render template ${id}: ${issue}`, [issue], { cause });
-    } finally {
-      this.filterError = null;
+    let source = this.renderPart(id, entry.compiled, loaded.templatePath, resolved);
+    if (entry.prelude && loaded.preludePath !== null) {
+      const prelude = this.renderPart(id, entry.prelude, loaded.preludePath, resolved);
+      source = insertPrelude(source, prelude, loaded.templatePath);
     }
     return {
       id,
@@ -168,6 +179,25 @@ export class TemplateRegistry {
       source: source.endsWith('\n') ? source : `${source}\n`,
       params: resolved,
     };
+  }
+
+  /** Renders a template or a prelude; a failure names `path`, the file it came from. */
+  private renderPart(
+    id: string,
+    compiled: CompiledTemplate,
+    path: string,
+    params: Record<string, unknown>,
+  ): string {
+    this.filterError = null;
+    try {
+      return compiled.render(params);
+    } catch (err) {
+      const cause = this.filterError ?? err;
+      const issue = `${path}: ${firstLine(cause)}`;
+      throw new InvalidOptionsError(`cannot render template ${id}: ${issue}`, [issue], { cause });
+    } finally {
+      this.filterError = null;
+    }
   }
 
   /** The parameters of `id` validated, with defaults: what render() and cache keys use. */

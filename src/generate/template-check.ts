@@ -3,10 +3,12 @@
  * own parser (the one the compiler uses, so it sees exactly what will be compiled) and refuses every output
  * `{{ ... }}` whose value is not finished by a literal filter (`{{ x | py }}`, `{{ xs | js }}`). Plain
  * template text and constant literals (`{{ "text" }}`) are the author's own and pass. Templates are single
- * files: include, extends and import are refused too.
+ * files: include, extends and import are refused too (a pack's shared code comes in through its prelude,
+ * see prelude.ts, whose marker must stand outside every block).
  */
 import nunjucks from 'nunjucks';
 import { LITERAL_FILTERS } from './literals.js';
+import { PRELUDE_MARKER, PRELUDE_SENTINEL } from './prelude.js';
 
 export interface TemplateProblem {
   /** 1-based. */
@@ -82,11 +84,35 @@ function where(node: AstNode): { line: number; column: number } {
   return { line: node.lineno + 1, column: node.colno + 1 };
 }
 
+/** Where the prelude marker stood, when `node` is the text that holds it. */
+function preludeMarkerAt(node: AstNode): { line: number; column: number } | null {
+  const value = node['value'];
+  if (node.typename !== 'TemplateData' || typeof value !== 'string') return null;
+  const at = value.indexOf(PRELUDE_SENTINEL);
+  if (at < 0) return null;
+  const lines = value.slice(0, at).split('\n');
+  if (lines.length === 1) return where(node);
+  return { line: node.lineno + lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+
+/** Text directly in the template (Root > Output > TemplateData), not inside a block. */
+function topLevelText(root: unknown): Set<unknown> {
+  const outputs = isNode(root) ? children(root).filter(isNode) : [];
+  return new Set(outputs.filter((node) => node.typename === 'Output').flatMap(children));
+}
+
 /** Every problem in a template's source, in source order (empty when it is safe); syntax errors throw. */
 export function findTemplateProblems(source: string, opts: ParseOpts): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
+  const root = parseTemplate(source, opts);
+  const topLevel = topLevelText(root);
   const visit = (value: unknown): void => {
     if (!isNode(value)) return;
+    const marker = preludeMarkerAt(value);
+    if (marker && !topLevel.has(value)) {
+      const message = `the ${PRELUDE_MARKER} line must stand outside {% if %}, {% for %} and other blocks`;
+      problems.push({ ...marker, message });
+    }
     if (SINGLE_FILE_ONLY.has(value.typename)) {
       problems.push({ ...where(value), message: `${value.typename.toLowerCase()} is not allowed` });
     }
@@ -99,6 +125,6 @@ export function findTemplateProblems(source: string, opts: ParseOpts): TemplateP
     }
     children(value).forEach(visit);
   };
-  visit(parseTemplate(source, opts));
+  visit(root);
   return problems;
 }

@@ -20,7 +20,8 @@ export interface CompiledTemplate {
  * through `onFilterError` before nunjucks wraps the error, so the caller can rethrow it unchanged.
  */
 export function createTemplateEnvironment(onFilterError: (err: unknown) => void): nunjucks.Environment {
-  // No loaders: templates are single files, so include/extends have nothing to reach.
+  // No loaders: templates are single files, so include/extends have nothing to reach. A pack's prelude is
+  // read by the pack loader from the pack's own directory and compiled on its own (see prelude.ts).
   const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: true, ...PARSE_OPTS });
   for (const name of LITERAL_FILTERS) {
     const encode = LITERAL_ENCODERS[name];

@@ -3,7 +3,7 @@
  * prompt + model), so an identical request is answered without generating again. Lookups are counted
  * (hits per entry and in total, misses in total) until the next clear.
  */
-import { parseOptions } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import {
   CacheKeySchema,
   CachePutSchema,

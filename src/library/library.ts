@@ -5,7 +5,7 @@
  */
 import { userInfo } from 'node:os';
 import { resolveHome } from '../config.js';
-import { parseOptions } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import { ScriptboxError } from '../errors.js';
 import { cacheClear, cacheGet, cachePut, cacheStats } from './cache.js';
 import { openDatabase, Sql } from './database.js';

@@ -1,5 +1,5 @@
 /** The library's reads: one script, lists, versions, search, run history and the audit log. */
-import { parseOptions } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import type { Sql } from './database.js';
 import { LibraryNotFoundError, noSuchScript } from './errors.js';
 import { toFtsQuery } from './fts-query.js';

@@ -94,7 +94,7 @@ CREATE TABLE cache_counters (
 INSERT INTO cache_counters (id, hits, misses) VALUES (1, 0, 0);
 `;
 
-// The service's API tokens (src/service/tokens.ts) and CPU quota (src/service/quota.ts). A token is kept
+// The service's API tokens (src/access/tokens.ts) and CPU quota (src/access/quota.ts). A token is kept
 // only as the sha256 of its secret; revoking keeps the row, so audit entries keep meaning something.
 const V2 = `
 CREATE TABLE tokens (

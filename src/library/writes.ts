@@ -3,7 +3,7 @@
  * its version, the FTS row and the audit entry commit together or not at all.
  */
 import { createHash } from 'node:crypto';
-import { parseOptions } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import type { Sql } from './database.js';
 import { LibraryConflictError, LibraryNotFoundError, noSuchScript } from './errors.js';
 import { formatScriptName, parseScriptName } from './names.js';

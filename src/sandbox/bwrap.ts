@@ -48,6 +48,10 @@ export interface SandboxLayout {
   dataFiles: DataFile[];
   env: Record<string, string>;
   command: string[];
+  /** Index of the fd in the spawn stdio array that carries the seccomp filter (see seccomp.ts). */
+  seccompFd?: number;
+  /** Capabilities kept after `--cap-drop ALL` (a session supervisor's CAP_SYS_ADMIN in its user ns). */
+  capAdd?: string[];
 }
 
 export function buildBwrapArgs(layout: SandboxLayout): string[] {
@@ -59,6 +63,7 @@ export function buildBwrapArgs(layout: SandboxLayout): string[] {
     '--new-session',
     '--cap-drop',
     'ALL',
+    ...(layout.capAdd ?? []).flatMap((cap) => ['--cap-add', cap]),
     '--uid',
     String(SANDBOX_UID),
     '--gid',
@@ -86,6 +91,7 @@ export function buildBwrapArgs(layout: SandboxLayout): string[] {
   args.push('--chdir', WORK_DIR);
   args.push('--clearenv');
   for (const [key, value] of Object.entries(layout.env)) args.push('--setenv', key, value);
+  if (layout.seccompFd !== undefined) args.push('--seccomp', String(layout.seccompFd));
   args.push('--block-fd', String(FD.block), '--json-status-fd', String(FD.json));
   args.push('--', ...layout.command);
   return args;

@@ -2,11 +2,17 @@
  * cgroups for sandbox runs, v1 and v2 (each controller wherever this host mounts it).
  * The host creates one parent per engine and one child per run, attaches the sandbox's first
  * process before it starts the script, reads usage from it and removes it afterwards.
+ *
+ * Both names are random ids: a sandbox sees its own cgroup path in /proc/self/cgroup (relative to its
+ * cgroup namespace, whose root is the engine's cgroup), so the names carry no host pid and no counter.
+ * Which engine is alive is known from a host-wide lease each engine holds (host-lease.ts), not its pid.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { SandboxUnavailableError } from '../errors.js';
+import { claimHostName, heldHostNames, type HostLease } from './host-lease.js';
 import {
   detectCgroupLayout,
   type CgroupLayout,
@@ -213,14 +219,21 @@ export class SandboxCgroup {
   }
 }
 
+/** An engine's parent cgroup is `scriptbox-<id>`; its engine holds the host lease `scriptbox-cgroup-<id>`. */
+export const ENGINE_CGROUP_NAME = /^scriptbox-([0-9a-f]{16})$/;
+export const ENGINE_LEASE_PREFIX = 'scriptbox-cgroup-';
+
+/** A random id for a cgroup name: 64 bits, so names never collide and say nothing about the host. */
+const randomId = (): string => randomBytes(8).toString('hex');
+
 /** One engine's parent cgroups; hands out a fresh child cgroup per sandbox. */
 export class CgroupManager {
   private readonly parents: { memory: string; pids: string; cpu: string };
-  private next = 0;
 
   private constructor(
     private readonly layout: CgroupLayout,
     name: string,
+    private readonly lease: HostLease,
   ) {
     this.parents = {
       memory: join(parentBase(layout.memory), name),
@@ -229,13 +242,21 @@ export class CgroupManager {
     };
   }
 
-  static open(name: string): CgroupManager {
+  /** Opens a new engine's parent cgroups, first removing those of engines that died without closing. */
+  static open(): CgroupManager {
     const layout = detectCgroupLayout(readText('/proc/self/mountinfo'), readText('/proc/self/cgroup'));
-    const manager = new CgroupManager(layout, name);
+    let id = randomId();
+    let lease = claimHostName(`${ENGINE_LEASE_PREFIX}${id}`);
+    while (lease === null) {
+      id = randomId();
+      lease = claimHostName(`${ENGINE_LEASE_PREFIX}${id}`);
+    }
+    const manager = new CgroupManager(layout, `scriptbox-${id}`, lease);
     for (const loc of [layout.memory, layout.pids, layout.cpu]) removeAbandoned(parentBase(loc));
     try {
       manager.createParents();
     } catch (cause) {
+      manager.close();
       throw new SandboxUnavailableError(
         `cannot create cgroups under ${manager.parents.memory} (${(cause as Error).message}). ` +
           'Run scriptbox as root, or give it a delegated cgroup (cgroup v2: systemd-run --scope -p Delegate=yes).',
@@ -259,7 +280,7 @@ export class CgroupManager {
   }
 
   async newSandbox(limits: CgroupLimits): Promise<SandboxCgroup> {
-    const name = `sandbox-${++this.next}`;
+    const name = `sandbox-${randomId()}`;
     const cgroup = new SandboxCgroup(this.layout, {
       memory: join(this.parents.memory, name),
       pids: join(this.parents.pids, name),
@@ -283,6 +304,8 @@ export class CgroupManager {
         // already removed, or a run is still being torn down by its owner
       }
     }
+    // A parent left busy is then reclaimed by the next engine that opens.
+    this.lease.release();
   }
 }
 
@@ -296,7 +319,10 @@ function parentBase(loc: CgroupLocation): string {
   return ownHasProcesses ? loc.mountPoint : loc.dir;
 }
 
-/** Removes the cgroups of scriptbox processes that died without closing their engine. */
+/**
+ * Removes the cgroups of engines that are gone: closed with a run still being torn down, or in a process
+ * that died without closing them. Names of older versions carry their process's pid instead of a lease.
+ */
 function removeAbandoned(base: string): void {
   let entries: string[];
   try {
@@ -304,9 +330,16 @@ function removeAbandoned(base: string): void {
   } catch {
     return;
   }
+  let held: Map<string, number> | null = null;
   for (const entry of entries) {
-    const owner = /^scriptbox-(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
-    if (owner === undefined || isAlive(Number(owner))) continue;
+    const id = ENGINE_CGROUP_NAME.exec(entry)?.[1];
+    const legacyOwner = /^scriptbox-(?:doctor-)?(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
+    if (id !== undefined) {
+      held ??= heldHostNames(ENGINE_LEASE_PREFIX);
+      if (held.has(`${ENGINE_LEASE_PREFIX}${id}`)) continue;
+    } else if (legacyOwner === undefined || isAlive(Number(legacyOwner))) {
+      continue;
+    }
     const parent = join(base, entry);
     try {
       for (const run of readdirSync(parent, { withFileTypes: true })) {

@@ -1,8 +1,14 @@
 /** A one-shot job and its state while it runs: output kept up to the cap, the limits the host enforces. */
-import type { Limits } from '../engine/options.js';
+import type { Limits } from './limits.js';
 import { CappedBuffer, type KillReason } from './outcome.js';
 
 const CPU_POLL_MS = 20;
+
+/** An input file for the work dir: an open host fd (the engine closes it) or the bytes themselves. */
+export interface ResolvedInput {
+  name: string;
+  data: number | string | Uint8Array;
+}
 
 export interface Job {
   /** File name the script gets in the work dir (main.py, main.mjs...). */

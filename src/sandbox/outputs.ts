@@ -1,12 +1,14 @@
 /**
  * Collects the files a finished script left under `out/`, all of it hostile. We never follow a symlink, open
  * only regular files (O_NOFOLLOW | O_NONBLOCK, then fstat: same dev+ino as the lstat), and reach every child
- * through its parent's open directory fd (`/proc/self/fd/N/name`, openat() without native code). Linux only.
+ * through its parent's open directory fd (`/proc/self/fd/N/name`, openat() without native code). A name
+ * with a control character (newline and tab included) or a bidi override is never collected. Linux only.
  */
 import { constants as C, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, open, opendir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { OutputFileInfo } from '../engine/result.js';
+import { escapeName, hasControlChars } from '../control-chars.js';
+import type { OutputFileInfo } from './result-types.js';
 import { FileNotFoundError, InvalidOptionsError } from '../errors.js';
 
 export interface CollectOpts {
@@ -119,6 +121,12 @@ class Collector {
     for (const name of await this.list(dir, parts)) {
       const sub = [...parts, name];
       const rel = sub.join('/');
+      // Such a name would be a command on the terminal that shows it (or a second line in a listing):
+      // neither listed nor written to the host, and reported escaped.
+      if (hasControlChars(name)) {
+        this.skip(escapeName(rel), 'name has control characters; not collected');
+        continue;
+      }
       const st = await lstatB(inDir(dir, name)).catch(errCode);
       if (typeof st === 'string') this.skip(rel, `cannot lstat (${st})`);
       else if (!st.isDirectory() && !st.isFile()) this.skip(rel, `${kindOf(st)}; not followed`);

@@ -5,9 +5,11 @@
  * blocks on FD.block -> we read the sandbox's pid from FD.json, move it into its cgroups and release it ->
  * the runner says `ready` on FD.status and waits -> we open its /work and /tmp (held, so out/ and the
  * disk usage stay readable after the sandbox is gone).
- * run(job): set the limits, send stdin and `go <file>\n<source>` on FD.go -> the runner writes the script
- * into /work, checks its syntax, reports `ok` or `syntax ...`, closes every fd but 0-2 and runs the script -> we enforce
- * wall time, CPU time and output size, and SIGKILL the sandbox's pid namespace when one is exceeded.
+ * run(job): set the limits, send stdin and the job (see jobMessage) on FD.go -> the runner writes the
+ * job's files and script into /work, checks the script's syntax, reports `ok` or `syntax ...`, closes
+ * every fd but 0-2 and runs the script -> we enforce wall time, CPU time and output size, and SIGKILL the
+ * sandbox's pid namespace when one is exceeded.
+ * Session sandboxes instead hold a resident supervisor that serves many runs (session-protocol.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync, rmSync, statfsSync } from 'node:fs';
@@ -17,6 +19,7 @@ import type { SandboxCgroup } from './cgroups.js';
 import { sealStdio, type StdioEntry } from './fds.js';
 import { RunningJob, type Job } from './job.js';
 import { exitStatus, parseStatus, type SandboxRunOutcome } from './outcome.js';
+import { encodeFrame, parseSessionEvent, type SessionEvent, type SessionFrame } from './session-protocol.js';
 
 export interface SandboxSpec {
   /** bwrap and its arguments; or, unsandboxed, the runtime command itself. */
@@ -40,9 +43,6 @@ export interface SandboxSpec {
   /** Called once the sandbox is destroyed and its cgroups are removed. */
   onDestroyed?: () => void;
 }
-
-/** A JSON event from a session runner. */
-export type SessionEvent = Record<string, unknown> & { event: string };
 
 /** What a session receives from its sandbox once it is ready. */
 export interface SessionListener {
@@ -70,7 +70,7 @@ export class Sandbox {
   private job: RunningJob | null = null;
   private listener: SessionListener | null = null;
   /** The ready event of a session runner (what failed to preload, if anything). */
-  readyEvent: SessionEvent | null = null;
+  readyEvent: Extract<SessionEvent, { event: 'ready' }> | null = null;
   private used = false;
   private destroyed: Promise<void> | null = null;
 
@@ -232,13 +232,10 @@ export class Sandbox {
   }
 
   private onSessionLine(line: string): void {
-    let event: SessionEvent;
-    try {
-      event = JSON.parse(line) as SessionEvent;
-    } catch {
-      return;
-    }
-    if (event.event === 'ready' && this.readyEvent === null) {
+    const event = parseSessionEvent(line);
+    if (event === null) return;
+    if (event.event === 'ready') {
+      if (this.readyEvent !== null) return;
       this.readyEvent = event;
       this.onReady();
     } else {
@@ -254,12 +251,9 @@ export class Sandbox {
     void this.closed.then(() => listener.onExit());
   }
 
-  /** Sends one `<length>\n<json>` frame to a session runner. */
-  send(frame: Record<string, unknown>): void {
-    const body = Buffer.from(JSON.stringify(frame), 'utf8');
-    const control = this.pipe<Writable>(FD.go);
-    control.write(`${body.length}\n`);
-    control.write(body);
+  /** Sends one frame to a session supervisor. */
+  send(frame: SessionFrame): void {
+    this.pipe<Writable>(FD.go).write(encodeFrame(frame));
   }
 
   /** The sandbox's cgroup (null when unsandboxed). */

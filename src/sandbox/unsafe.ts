@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ResolvedInput } from '../engine/inputs.js';
+import type { ResolvedInput } from './job.js';
 import { runnerHostPath, runtimeCommand, scriptEnv } from './runtimes/command.js';
 import type { RuntimeSpec } from './runtimes/spec.js';
 import { Sandbox } from './sandbox.js';

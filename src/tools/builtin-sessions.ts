@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Engine } from '../engine/engine.js';
 import { SessionOptsSchema, SessionRunOptsSchema, type Session } from '../engine/session.js';
 import { InvalidOptionsError } from '../errors.js';
-import type { Principal } from '../service/guard-types.js';
+import type { Principal } from '../access/guard-types.js';
 import { checkedRun } from '../workflows/checked-run.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
 import { ChecksSchema, RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';

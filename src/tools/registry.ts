@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { parseOptions } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import { InvalidOptionsError, ScriptboxError } from '../errors.js';
 import { canonicalJson } from '../generate/cache.js';
 import { LruCache } from './lru.js';

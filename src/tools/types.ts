@@ -5,9 +5,9 @@
  * raw input and whose run() validates the output, so nothing unvalidated crosses the boundary either way.
  */
 import type { z } from 'zod';
-import { parseOptions } from '../engine/options.js';
+import { parseOptions } from '../parse-options.js';
 import { ScriptboxError } from '../errors.js';
-import type { Principal } from '../service/guard-types.js';
+import type { Principal } from '../access/guard-types.js';
 
 /** What a tool does to the world, as MCP annotations (readOnlyHint, destructiveHint, ...) say it. */
 export interface ToolAnnotations {

@@ -153,25 +153,27 @@ describe('runBatch', () => {
   });
 
   it('cancels running items, starts no more and still reports every index', async () => {
-    const source = 'import json, sys, time\nif json.load(sys.stdin) == "slow": time.sleep(60)\nprint("ran")';
+    const source =
+      'import json, sys, time\nif json.load(sys.stdin) == "slow":\n    print("slow", flush=True)\n    time.sleep(60)\nprint("ran")';
     const controller = new AbortController();
-    const runs = watchRuns();
     let abortedAt = 0;
+    let slowRunning = 0;
+    // Cancel once the two slow items that replaced the fast ones say they are under way.
+    const runs = watchRuns((opts) => {
+      opts.onStdout = (text) => {
+        if (!text.includes('slow') || ++slowRunning !== 2) return;
+        abortedAt = performance.now();
+        controller.abort();
+      };
+    });
     const batch = await runBatch(engine, {
       script: { language: 'python', source },
       items: ['fast', 'fast', 'slow', 'slow', 'slow', 'slow', 'slow'],
       concurrency: 2,
       limits: { timeoutMs: 60_000 },
       signal: controller.signal,
-      onProgress: (p) => {
-        if (p.done !== 2) return;
-        // Let the two slow items that replaced the fast ones get going, then cancel.
-        setTimeout(() => {
-          abortedAt = performance.now();
-          controller.abort();
-        }, 500);
-      },
     });
+    expect(slowRunning).toBe(2);
     expect(performance.now() - abortedAt).toBeLessThan(3_000);
     expect(runs.calls()).toBe(4);
     expect(batch.results.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
-import { createChatEngine } from '../../src/faces/chat/engine.js';
-import type { ChatEngine } from '../../src/faces/chat/types.js';
+import { createChatEngine } from '../../src/workflows/chat/engine.js';
+import type { ChatEngine } from '../../src/workflows/chat/types.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { readDataset } from '../../src/workflows/analysis/dataset.js';
 import {

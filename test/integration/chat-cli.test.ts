@@ -3,7 +3,7 @@
  * stdout, charts and scripts saved into --out-dir (never overwriting), a multi-line fenced update with its
  * confirmation, a file that cannot be read, exit 0 at the end of input, and Ctrl-C during a run (130).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { renderBlocksAsText } from '../../src/workflows/analysis/render-text.js';
@@ -11,6 +11,7 @@ import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { openLibrary } from '../../src/library/index.js';
 import { expectedAnalysis, HOUSING_CSV, isPng } from './chat-harness.js';
 import { runCli } from './cli-process.js';
+import { bwrapStarted } from './sandbox-processes.js';
 
 let dir: string;
 let home: string;
@@ -27,22 +28,6 @@ const env = (): Record<string, string> => ({
   SCRIPTBOX_LLM_BASE_URL: '',
   SCRIPTBOX_LLM_MODEL: '',
 });
-
-/** A sandbox (bwrap) started as a child of `parent`. */
-async function bwrapStarted(parent: number): Promise<void> {
-  while (existsSync(`/proc/${parent}`)) {
-    for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      try {
-        const [, comm, ppid] =
-          /^\d+ \((.*)\) \S+ (\d+) /.exec(readFileSync(`/proc/${entry}/stat`, 'utf8')) ?? [];
-        if (comm === 'bwrap' && Number(ppid) === parent) return;
-      } catch {
-        // exited meanwhile
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('scriptbox chat', () => {
   test('a piped conversation: preview, an analysis with its chart, the script, bad files; exit 0', async () => {

@@ -4,7 +4,7 @@
  * renders), and small helpers to send messages and pick replies apart.
  */
 import { expect } from 'vitest';
-import type { ChatEngine, ChatProgress, ChatReply } from '../../src/faces/chat/types.js';
+import type { ChatEngine, ChatProgress, ChatReply } from '../../src/workflows/chat/types.js';
 import type { TemplateRegistry } from '../../src/generate/registry.js';
 import { findAnalysis } from '../../src/workflows/analysis/analyses/index.js';
 import { tableToCsv } from '../../src/workflows/analysis/canonical-csv.js';

@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
-import { createChatEngine } from '../../src/faces/chat/engine.js';
-import type { ChatEngine } from '../../src/faces/chat/types.js';
+import { createChatEngine } from '../../src/workflows/chat/engine.js';
+import type { ChatEngine } from '../../src/workflows/chat/types.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { LibraryNotFoundError, openLibrary, type Library } from '../../src/library/index.js';
 import {

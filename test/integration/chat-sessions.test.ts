@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
-import { createChatEngine } from '../../src/faces/chat/engine.js';
+import { createChatEngine } from '../../src/workflows/chat/engine.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import {
   allText,

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../src/faces/cli/main.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -39,3 +40,13 @@ export function runCli(args: string[], opts: CliRunOpts): Promise<CliRun> {
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Checks that `run` succeeded (exit 0, no internal error) and returns it. */
+export function succeeded(run: CliRun): CliRun {
+  expect(run.stderr).not.toMatch(/internal error/);
+  expect(run.code).toBe(0);
+  return run;
+}
+
+/** The run's stdout, parsed as the one JSON value `--json` prints. */
+export const stdoutJson = (run: CliRun): unknown => JSON.parse(run.stdout);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { askYesNo } from '../../src/faces/cli/scripts.js';
-import { runCli as runProcess, type CliRun } from './cli-process.js';
+import { runCli as runProcess, stdoutJson as json, succeeded, type CliRun } from './cli-process.js';
 import { onTerminal } from './fixtures/terminal.js';
 
 let dir: string;
@@ -36,14 +36,7 @@ function cli(args: string[]): Promise<CliRun> {
   return runProcess(args, { cwd: dir, env: { SCRIPTBOX_HOME: home } });
 }
 
-async function ok(args: string[]): Promise<CliRun> {
-  const run = await cli(args);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.code).toBe(0);
-  return run;
-}
-
-const json = (run: CliRun): unknown => JSON.parse(run.stdout);
+const ok = async (args: string[]): Promise<CliRun> => succeeded(await cli(args));
 const SAVE = ['scripts', 'save', 'add.py', '--category', 'math', '--task', 'addition'];
 const STACK_FRAME = /^\s+at .+[(:]/m;
 

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { runCli as runProcess, type CliRun } from './cli-process.js';
+import { bwrapStarted } from './sandbox-processes.js';
 import { z } from 'zod';
 
 /** Runs the CLI in this test's temp dir; `onSpawn` sees the process (to signal it). */
@@ -233,22 +234,6 @@ os.symlink('/etc/passwd', 'out/sub/passwd')
     expect(readdirSync(join(outDir, 'sub'))).toEqual(['data.csv']);
   });
 });
-
-/** Resolves once `parent` has a bwrap child (the run is under way), or once `parent` is gone. */
-async function bwrapStarted(parent: number): Promise<void> {
-  while (existsSync(`/proc/${parent}`)) {
-    for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const [, comm, ppid] = /^\d+ \((.*)\) \S+ (\d+) /.exec(stat) ?? [];
-        if (comm === 'bwrap' && Number(ppid) === parent) return;
-      } catch {
-        // exited meanwhile
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 test('Ctrl-C (SIGINT) cancels the run: kind cancelled, exit 130', async () => {
   let started: Promise<void> = Promise.resolve();

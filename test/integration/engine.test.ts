@@ -1,23 +1,15 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, InvalidOptionsError, UnknownRuntimeError, type Engine } from '../../src/index.js';
+import { engineCgroupBase, engineCgroupDirs, ownEngineCgroups } from '../support/cgroups.js';
+import { abortOnceOutput } from '../support/wait.js';
 
 let engine: Engine;
 let dir: string;
-const ownMemoryCgroup = readFileSync('/proc/self/cgroup', 'utf8').match(/:memory:(.*)/)?.[1] ?? '/';
-const memoryDir = join('/sys/fs/cgroup/memory', ownMemoryCgroup);
 beforeAll(async () => {
   engine = await createEngine({ limits: { timeoutMs: 5_000 } });
 });
@@ -132,15 +124,14 @@ describe('options and lifecycle', () => {
   });
 
   it('cancels a run through its AbortSignal', async () => {
-    const controller = new AbortController();
-    const pending = engine.run({
+    // Aborted once the script says it started: the run is surely under way, whatever the machine's speed.
+    const result = await engine.run({
       language: 'python',
       source: 'import time\nprint("started", flush=True)\ntime.sleep(30)',
-      signal: controller.signal,
+      ...abortOnceOutput('started'),
     });
-    setTimeout(() => controller.abort(), 300);
-    const result = await pending;
     expect(result.error?.kind).toBe('cancelled');
+    expect(result.stdout).toBe('started\n');
     expect(result.usage.wallMs).toBeLessThan(3_000);
   });
 
@@ -189,23 +180,31 @@ describe('options and lifecycle', () => {
   });
 
   it('reclaims the cgroups of a scriptbox process that died without closing its engine', async () => {
+    // Where engines keep their parent cgroups (read from the open `engine`), as a dead one left them.
+    const memoryDir = engineCgroupBase('memory');
     const deadPid = spawnSync('/bin/true').pid;
     const abandoned = join(memoryDir, `scriptbox-${deadPid}-0badc0de`);
     mkdirSync(join(abandoned, 'run-1'), { recursive: true });
+    // Today's names are random ids; no live engine holds this one's lease.
+    const leaseless = join(memoryDir, 'scriptbox-0badc0de0badc0de');
+    mkdirSync(join(leaseless, 'sandbox-0123456789abcdef'), { recursive: true });
     const fresh = await createEngine();
     await fresh.close();
     expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(leaseless)).toBe(false);
   });
 
   it('leaves no cgroups behind after close, and refuses runs after it', async () => {
-    const mine = (): string[] =>
-      readdirSync(memoryDir).filter((name) => name.startsWith(`scriptbox-${process.pid}-`));
-    const before = mine().length;
+    // Engine cgroup names are random ids: this process's open engines are known by their host leases.
+    const mine = (): string[] => engineCgroupDirs(ownEngineCgroups());
+    const before = mine();
     const extra = await createEngine();
     await extra.run({ language: 'bash', source: 'sleep 5 & echo started', limits: { timeoutMs: 2_000 } });
-    expect(mine().length).toBe(before + 1);
+    const added = mine().filter((path) => !before.includes(path));
+    expect(added.length).toBeGreaterThan(0); // one parent per hierarchy (three on v1, one on v2)
+    expect(new Set(added.map((path) => basename(path))).size).toBe(1); // all of the one new engine
     await extra.close();
-    expect(mine().length).toBe(before);
+    expect(added.filter((path) => existsSync(path))).toEqual([]);
     await expect(extra.run({ language: 'bash', source: 'true' })).rejects.toThrow(/closed/);
   });
 });

@@ -19,6 +19,7 @@ export class FakeChatCompletions {
   readonly received: ReceivedRequest[] = [];
   replies: FakeReply[] = [];
   private hanging: ServerResponse[] = [];
+  private arrivals: Array<() => void> = [];
   private readonly server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -26,12 +27,26 @@ export class FakeChatCompletions {
       const body = JSON.parse(text) as ReceivedRequest['body'];
       this.received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       this.answer(res, body.model);
+      for (const arrived of this.arrivals) arrived();
     });
   });
 
   /** The messages of each request, in order. */
   messages(): ChatMessage[][] {
     return this.received.map((request) => request.body.messages);
+  }
+
+  /** Resolves once `count` requests in all have been received (and answered or left hanging). */
+  untilReceived(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.received.length < count) return;
+        this.arrivals = this.arrivals.filter((arrived) => arrived !== check);
+        resolve();
+      };
+      this.arrivals.push(check);
+      check();
+    });
   }
 
   /** Forgets the requests and the queued replies (between tests). */

@@ -187,7 +187,8 @@ describe('provider errors say what happened and never carry the key', () => {
     expect((timedOut as Error).message).toMatch(/got no reply within 300 ms/);
     const controller = new AbortController();
     const pending = provider().complete({ messages: [], signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    await server.untilReceived(2); // the request is in flight, left hanging: now abort it
+    controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, ScriptboxError, type RunResult } from '../../src/index.js';
 import type { LlmProvider } from '../../src/generate/index.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
-import type { Principal, ServiceGuard } from '../../src/service/guard-types.js';
+import type { Principal, ServiceGuard } from '../../src/access/guard-types.js';
 import { createServer } from '../../src/faces/http/server.js';
 
 /** A test double of the guard: tokens from a table, admission switchable, every call recorded. */

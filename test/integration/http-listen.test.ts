@@ -12,8 +12,8 @@ import { diskMarker, markedSandboxProcesses } from './sandbox-processes.js';
 import { createServer } from '../../src/faces/http/server.js';
 import { createEngine, type Engine, type RunResult } from '../../src/index.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
-import type { ServiceGuard } from '../../src/service/guard-types.js';
-import { createGuard, createToken } from '../../src/service/index.js';
+import type { ServiceGuard } from '../../src/access/guard-types.js';
+import { createGuard, createToken } from '../../src/access/index.js';
 
 /** This file's engines have a disk size no other test uses, so their bwrap command lines are recognisable. */
 const DISK_MB = 27;

@@ -16,7 +16,7 @@ import * as http from '../../src/faces/http/schemas.js';
 import { createServer } from '../../src/faces/http/server.js';
 import { createEngine, RunOptsSchema, ScriptboxError } from '../../src/index.js';
 import { openLibrary, SaveOptsSchema } from '../../src/library/index.js';
-import type { ServiceGuard } from '../../src/service/guard-types.js';
+import type { ServiceGuard } from '../../src/access/guard-types.js';
 
 /** A guard double that lets everyone in but admits no run: a valid body is answered 429, never run. */
 const guard: ServiceGuard = {

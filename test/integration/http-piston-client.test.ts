@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/faces/http/server.js';
 import { createEngine } from '../../src/index.js';
 import { openLibrary } from '../../src/library/index.js';
-import { createGuard } from '../../src/service/guard.js';
+import { createGuard } from '../../src/access/guard.js';
 
 interface PistonRun {
   language: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/faces/http/server.js';
 import { createEngine } from '../../src/index.js';
 import { openLibrary } from '../../src/library/index.js';
-import type { ServiceGuard } from '../../src/service/guard-types.js';
+import type { ServiceGuard } from '../../src/access/guard-types.js';
 
 /** A guard double that lets everyone in and records the audit. */
 const audited: Array<{ action: string; target: string; details: Record<string, unknown> }> = [];

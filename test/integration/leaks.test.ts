@@ -1,29 +1,14 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diskMarker, markedSandboxProcesses } from './sandbox-processes.js';
+import { engineCgroupDirs, ownEngineCgroups } from '../support/cgroups.js';
+import { abortOnceOutput } from '../support/wait.js';
 import { createEngine, type RunResult, type Session } from '../../src/index.js';
 
-const CGROUP_DIRS = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpuacct'];
 /** This test's engine has a disk size no other test uses, so its bwrap command lines are recognisable. */
 const DISK_MB = 23;
 const sandboxProcesses = (): string[] => markedSandboxProcesses(diskMarker(DISK_MB));
-
-/** Engine cgroup directories (every hierarchy) whose names start with `prefix`. */
-function cgroupDirs(prefix: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 4) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      if (entry.name.startsWith(prefix)) found.push(join(dir, entry.name));
-      else walk(join(dir, entry.name), depth + 1);
-    }
-  };
-  for (const dir of CGROUP_DIRS) walk(dir, 0);
-  return found;
-}
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 /** Host temp dirs an engine of this process made (only unsafe runs ever make one). */
@@ -35,13 +20,12 @@ describe('no leaks', () => {
     const before = {
       fds: openFds(),
       temp: scriptboxTempDirs(),
-      cgroups: cgroupDirs(`scriptbox-${process.pid}-`),
     };
     expect(sandboxProcesses()).toEqual([]);
     const engine = await createEngine({ pool: { size: 2 }, limits: { timeoutMs: 5_000, diskMb: DISK_MB } });
-    const ourCgroups = (): string[] =>
-      cgroupDirs(`scriptbox-${process.pid}-`).filter((dir) => !before.cgroups.includes(dir));
-    expect(ourCgroups().length).toBeGreaterThan(0); // a control: the engine's own cgroups are seen
+    // The engine's own cgroups (names are random ids: found through the engine's host lease).
+    const ourCgroups = engineCgroupDirs(ownEngineCgroups());
+    expect(ourCgroups.length).toBeGreaterThan(0); // a control: the engine's own cgroups are seen
     const kinds = new Map<string, number>();
     const count = (result: RunResult): void => {
       const kind = result.error?.kind ?? 'ok';
@@ -61,12 +45,14 @@ describe('no leaks', () => {
             }),
           );
         } else if (i % 100 === 13) {
-          const controller = new AbortController();
-          setTimeout(() => controller.abort(), 30);
+          // Cancelled once under way (the marker is padded: a session streams 34 bytes behind).
           count(
             await session.run({
-              source: language === 'python' ? 'import time\ntime.sleep(5)' : 'setTimeout(() => {}, 5000)',
-              signal: controller.signal,
+              source:
+                language === 'python'
+                  ? 'import time\nprint("started", "-" * 40, flush=True)\ntime.sleep(5)'
+                  : 'console.log("started", "-".repeat(40));\nsetTimeout(() => {}, 5000)',
+              ...abortOnceOutput('started'),
             }),
           );
         } else if (i % 100 === 21 && language === 'python') {
@@ -120,7 +106,10 @@ describe('no leaks', () => {
 
     await engine.close();
     expect(sandboxProcesses().join('\n'), 'processes left').toBe('');
-    expect(ourCgroups(), 'cgroups left').toEqual([]);
+    expect(
+      ourCgroups.filter((dir) => existsSync(dir)),
+      'cgroups left',
+    ).toEqual([]);
     // Sandboxed runs keep everything in the sandbox's own tmpfs: not one host temp dir, ever.
     expect(scriptboxTempDirs().filter((name) => !before.temp.includes(name))).toEqual([]);
     expect(openFds()).toBe(before.fds);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openLibrary } from '../../src/library/index.js';
-import { runCli, type CliRun } from './cli-process.js';
+import { runCli, stdoutJson as json, succeeded, type CliRun } from './cli-process.js';
 
 let dir: string;
 let home: string;
@@ -16,14 +16,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function ok(args: string[]): Promise<CliRun> {
-  const run = await runCli(args, { cwd: dir, env: { SCRIPTBOX_HOME: home } });
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.code).toBe(0);
-  return run;
-}
-
-const json = (run: CliRun): unknown => JSON.parse(run.stdout);
+const ok = async (args: string[]): Promise<CliRun> =>
+  succeeded(await runCli(args, { cwd: dir, env: { SCRIPTBOX_HOME: home } }));
 
 describe('cache stats and clear', () => {
   test('report what the library cache holds, and clear it', async () => {

@@ -20,7 +20,7 @@ import { createEngine, type Engine } from '../../src/index.js';
 import { mountMcpHttp, type McpHttpMount } from '../../src/faces/mcp/index.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
-import type { Principal, ServiceGuard } from '../../src/service/guard-types.js';
+import type { Principal, ServiceGuard } from '../../src/access/guard-types.js';
 import { createToolbox, type Toolbox } from '../../src/tools/index.js';
 
 const TOKENS: Record<string, string> = {

@@ -1,21 +1,25 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
+import {
+  isEmpty,
+  memoryLimitBytes,
+  pidsCurrent,
+  pidsLimit,
+  sandboxCgroups,
+  type SandboxCgroup,
+} from '../support/cgroups.js';
+import { abortOnceOutput } from '../support/wait.js';
 
-const ownMemoryCgroup = readFileSync('/proc/self/cgroup', 'utf8').match(/:memory:(.*)/)?.[1] ?? '/';
-const memoryDir = join('/sys/fs/cgroup/memory', ownMemoryCgroup);
-
-/** The sandbox cgroups of engines created by this process. */
-function sandboxCgroups(): string[] {
-  return readdirSync(memoryDir)
-    .filter((name) => name.startsWith(`scriptbox-${process.pid}-`))
-    .flatMap((parent) => readdirSync(join(memoryDir, parent)).filter((name) => name.startsWith('sandbox-')));
-}
+/** The engine's own limits, which a warm sandbox holds until a run sets its own. */
+const ENGINE_LIMITS = { memoryMb: 256, maxProcesses: 64 };
+const limitsOf = (cgroup: SandboxCgroup): [number | null, number | null] => [
+  memoryLimitBytes(cgroup),
+  pidsLimit(cgroup),
+];
 
 let engine: Engine;
 beforeAll(async () => {
-  engine = await createEngine({ pool: { size: 1 } });
+  engine = await createEngine({ pool: { size: 1 }, limits: ENGINE_LIMITS });
 });
 afterAll(async () => {
   await engine.close();
@@ -23,10 +27,29 @@ afterAll(async () => {
 
 describe('warm sandboxes', () => {
   it('warm() starts one confined sandbox per runtime ahead of any run', async () => {
-    const before = sandboxCgroups().length;
+    const before = sandboxCgroups().map((cgroup) => cgroup.name);
     await engine.warm('python');
     await engine.warm('python');
-    expect(sandboxCgroups().length).toBe(before + 1);
+    const added = sandboxCgroups().filter((cgroup) => !before.includes(cgroup.name));
+    expect(added).toHaveLength(1);
+    // Confined already: its runner waits in the cgroup (the pids controller counts it), at the engine's limits.
+    expect(added.map((cgroup) => pidsCurrent(cgroup) > 0)).toEqual([true]);
+    expect(added.map(limitsOf)).toEqual([[ENGINE_LIMITS.memoryMb * 1_048_576, ENGINE_LIMITS.maxProcesses]]);
+  });
+
+  it('sets a run’s own limits on the warm sandbox’s cgroup before the script starts', async () => {
+    await engine.warm('python');
+    const waiting = sandboxCgroups().filter((cgroup) => !isEmpty(cgroup));
+    expect(waiting).toHaveLength(1);
+    const during: Array<[number | null, number | null]> = [];
+    const result = await engine.run({
+      language: 'python',
+      source: 'import time\nprint("started", flush=True)\ntime.sleep(30)',
+      limits: { memoryMb: 96, maxProcesses: 5 },
+      ...abortOnceOutput('started', () => during.push(...waiting.map(limitsOf))),
+    });
+    expect(result.error?.kind).toBe('cancelled');
+    expect(during).toEqual([[96 * 1_048_576, 5]]);
   });
 
   it('serves a run from the warm sandbox and never reuses it', async () => {

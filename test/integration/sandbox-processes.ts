@@ -1,9 +1,9 @@
 /**
  * Finding the live processes of one test's sandboxes: give its engine a disk size no other test uses, and
  * every bwrap command line of that engine carries `--size <bytes>`; its processes are those bwraps and
- * everything below them.
+ * everything below them. And waiting for a process (the CLI) to start a sandbox.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** The bwrap argument that marks sandboxes whose engine has `diskMb`. */
 export const diskMarker = (diskMb: number): string => `--size ${diskMb * 1_048_576} `;
@@ -28,4 +28,20 @@ export function markedSandboxProcesses(marker: string): string[] {
     return false;
   };
   return [...cmdlines].filter(([pid]) => ours(pid)).map(([pid, cmd]) => `${pid}: ${cmd.slice(0, 120)}`);
+}
+
+/** Resolves once `parent` has a bwrap child (a run is under way), or once `parent` is gone. */
+export async function bwrapStarted(parent: number): Promise<void> {
+  while (existsSync(`/proc/${parent}`)) {
+    for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const [, comm, ppid] = /^\d+ \((.*)\) \S+ (\d+) /.exec(stat) ?? [];
+        if (comm === 'bwrap' && Number(ppid) === parent) return;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

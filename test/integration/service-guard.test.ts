@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ScriptboxError } from '../../src/errors.js';
+import { thrownScriptboxError as thrown } from '../support/errors.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
-import { createGuard, type GuardOpts } from '../../src/service/guard.js';
-import type { Principal, ServiceGuard } from '../../src/service/guard-types.js';
-import { createToken, listTokens, revokeToken } from '../../src/service/tokens.js';
+import { createGuard, type GuardOpts } from '../../src/access/guard.js';
+import type { Principal, ServiceGuard } from '../../src/access/guard-types.js';
+import { createToken, listTokens, revokeToken } from '../../src/access/tokens.js';
 
 let dir: string;
 let home: string;
@@ -26,17 +26,6 @@ afterEach(() => {
 });
 
 const guardOf = (more: Partial<GuardOpts> = {}): ServiceGuard => createGuard({ library: lib, now, ...more });
-
-/** The ScriptboxError `fn` throws (fails the test when it does not). */
-function thrown(fn: () => unknown): ScriptboxError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScriptboxError) return err;
-    throw err;
-  }
-  throw new Error('expected a ScriptboxError');
-}
 
 const bearer = (token: string): string => `Bearer ${token}`;
 const anonymous: Principal = { tokenId: null, name: 'anonymous' };

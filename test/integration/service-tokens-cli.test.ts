@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openLibrary } from '../../src/library/index.js';
-import { createGuard } from '../../src/service/guard.js';
-import { runCli, type CliRun } from './cli-process.js';
+import { createGuard } from '../../src/access/guard.js';
+import { runCli, stdoutJson as json, succeeded, type CliRun } from './cli-process.js';
 
 let dir: string;
 let home: string;
@@ -20,14 +20,7 @@ afterEach(() => {
 const cli = (args: string[]): Promise<CliRun> =>
   runCli(['tokens', ...args], { cwd: dir, env: { SCRIPTBOX_HOME: home } });
 
-async function ok(args: string[]): Promise<CliRun> {
-  const run = await cli(args);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.code).toBe(0);
-  return run;
-}
-
-const json = (run: CliRun): unknown => JSON.parse(run.stdout);
+const ok = async (args: string[]): Promise<CliRun> => succeeded(await cli(args));
 const TOKEN = /^sbx_[A-Za-z0-9_-]{43}$/;
 
 describe('scriptbox tokens', () => {

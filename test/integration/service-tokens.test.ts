@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ScriptboxError } from '../../src/errors.js';
+import { thrownScriptboxError as failure } from '../support/errors.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
 import { libraryContext } from '../../src/library/library.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/library/schema.js';
-import { createToken, hashToken, listTokens, revokeToken, TOKEN_FORM } from '../../src/service/tokens.js';
+import { createToken, hashToken, listTokens, revokeToken, TOKEN_FORM } from '../../src/access/tokens.js';
 
 let dir: string;
 let home: string;
@@ -24,17 +24,6 @@ afterEach(() => {
   lib.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The ScriptboxError `fn` throws (fails the test when it does not). */
-function failure(fn: () => unknown): ScriptboxError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScriptboxError) return err;
-    throw err;
-  }
-  throw new Error('expected a ScriptboxError');
-}
 
 /** Every file of the home (database, WAL, shared memory) as one buffer. */
 const homeBytes = (): Buffer =>

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, SessionClosedError, type Engine, type Session } from '../../src/index.js';
+import { abortOnceOutput, waitUntil } from '../support/wait.js';
 
 let engine: Engine;
 let py: Session;
@@ -68,10 +69,12 @@ describe('python sessions', () => {
     const flood = await py.run({ source: 'print("x" * 100_000)', limits: { maxOutputBytes: 1000 } });
     expect(flood).toMatchObject({ truncated: { stdout: true }, error: { kind: 'output_limit' } });
     expect(flood.stdout.length).toBe(1000);
-    const controller = new AbortController();
-    const cancelled = py.run({ source: 'import time\ntime.sleep(10)', signal: controller.signal });
-    setTimeout(() => controller.abort(), 200);
-    expect((await cancelled).error?.kind).toBe('cancelled');
+    // A line is streamed as soon as it is printed (only what could still be the end token waits).
+    const cancelled = await py.run({
+      source: 'import time\nprint("started", flush=True)\ntime.sleep(10)',
+      ...abortOnceOutput('started'),
+    });
+    expect(cancelled).toMatchObject({ stdout: 'started\n', error: { kind: 'cancelled' } });
     const after = await py.run({ source: 'print("still here")' });
     expect(after.stdout).toBe('still here\n');
   });
@@ -166,7 +169,8 @@ describe('isolation and lifecycle', () => {
         source:
           'import os\nprint(os.path.exists("secret.txt"), os.path.exists("/tmp/a-was-here"), len([p for p in os.listdir("/proc") if p.isdigit()]))',
       });
-      expect(probe.stdout).toBe('False False 3\n');
+      // Its own pid namespace: the namespace's placeholder init and the run itself.
+      expect(probe.stdout).toBe('False False 2\n');
       await expect(b.readFile('secret.txt')).rejects.toThrow(/no such file/);
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -176,9 +180,14 @@ describe('isolation and lifecycle', () => {
   it('closes after its idle timeout, and refuses calls once closed', async () => {
     const idle = await engine.createSession({ language: 'python', idleTimeoutMs: 1_000 });
     expect((await idle.run({ source: 'print(1)' })).stdout).toBe('1\n');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    await expect(idle.run({ source: 'print(2)' })).rejects.toBeInstanceOf(SessionClosedError);
-    expect(idle.closed).toBe(true);
+    const lastUsed = performance.now();
+    expect(idle.closed).toBe(false);
+    // The delay is what is under test: wait for its observable effect, with a deadline.
+    await waitUntil(() => idle.closed, { what: 'the idle session to close', timeoutMs: 10_000 });
+    expect(performance.now() - lastUsed).toBeGreaterThanOrEqual(900); // not before its idle time
+    const refused = idle.run({ source: 'print(2)' });
+    await expect(refused).rejects.toBeInstanceOf(SessionClosedError);
+    await expect(refused).rejects.toThrow(/idle for 1000 ms/);
   });
 
   it('refuses languages without sessions and modules that cannot be preloaded', async () => {

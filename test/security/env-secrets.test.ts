@@ -9,16 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index.js';
-import {
-  LANGS,
-  newEngine,
-  run,
-  SANDBOX_HOST_UID,
-  spawnVictim,
-  stopVictim,
-  token,
-  type Lang,
-} from './support.js';
+import { LANGS, newEngine, run, spawnVictim, stopVictim, token, VICTIM_UID, type Lang } from './support.js';
 
 const VAR = 'SCRIPTBOX_TEST_SECRET';
 const secret = token('ENV-SECRET-');
@@ -65,7 +56,7 @@ echo DUMP-DONE
 beforeAll(async () => {
   previous = process.env[VAR];
   process.env[VAR] = secret;
-  engine = await newEngine();
+  engine = await newEngine({ sameUidAsVictims: true });
   victim = await spawnVictim(token('VICTIM-'), { [VAR]: victimSecret });
 });
 
@@ -81,7 +72,7 @@ describe.each(LANGS)('environment secrets (%s)', (lang) => {
     expect(process.env[VAR]).toBe(secret);
     // Control: the victim's environ really holds its secret and the sandbox's host uid may read it.
     const control = spawnSync('/bin/cat', [`/proc/${victim.pid}/environ`], {
-      ...(process.getuid?.() === 0 ? { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_UID } : {}),
+      ...(process.getuid?.() === 0 ? { uid: VICTIM_UID, gid: VICTIM_UID } : {}),
       encoding: 'latin1',
     });
     expect(control.stdout).toContain(victimSecret);

@@ -9,7 +9,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index.js';
-import { hostPidsWithMarker, LANGS, newEngine, run, sleep, token, type Lang } from './support.js';
+import {
+  hostPidsWithMarker,
+  LANGS,
+  newEngine,
+  run,
+  SANDBOX_UIDS,
+  sleep,
+  token,
+  type Lang,
+} from './support.js';
 
 const STATUS: Record<Lang, string> = {
   python: `
@@ -256,6 +265,11 @@ os.execv("/usr/bin/python3", ["python3", "-c", "import time; time.sleep(1.5)", s
     const uids = /^Uid:\t(.*)$/m.exec(status)?.[1]?.split('\t') ?? [];
     expect(uids).toHaveLength(4);
     for (const uid of uids) expect(uid).not.toBe('0');
+    // As root, a uid of the sandbox range (SCRIPTBOX_SANDBOX_UIDS), which no account has.
+    if (SANDBOX_UIDS) {
+      for (const uid of uids) expect(Number(uid)).toBeGreaterThanOrEqual(SANDBOX_UIDS.first);
+      for (const uid of uids) expect(Number(uid)).toBeLessThanOrEqual(SANDBOX_UIDS.last);
+    }
     expect(status).toMatch(/^CapEff:\t0000000000000000$/m);
   });
 

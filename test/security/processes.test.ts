@@ -95,7 +95,7 @@ let victim: ChildProcess | undefined;
 let marker = '';
 
 beforeAll(async () => {
-  engine = await newEngine();
+  engine = await newEngine({ sameUidAsVictims: true });
 });
 
 afterEach(async () => {

@@ -89,7 +89,7 @@ let shadowLines: string[] = [];
 let packageDescription = '';
 
 beforeAll(async () => {
-  engine = await newEngine();
+  engine = await newEngine({ sameUidAsVictims: true });
   secrets.project.dir = hostTempDir('.secret-read-', path.join(PROJECT_ROOT, 'test', 'security'));
   secrets.tmp.dir = hostTempDir('scriptbox-secret-read-');
   secrets.home.dir = os.homedir();
@@ -136,7 +136,7 @@ function routesTo(p: string): string[] {
 
 /** The control's precondition, as a failure message: otherwise these tests could not fail. */
 const CHECKOUT_REACHABLE =
-  'the checkout must be readable by the sandbox uid 65534 (its parents world-searchable): clone it outside /root';
+  'the checkout must be readable by a sandbox uid (VICTIM_UID) (its parents world-searchable): clone it outside /root';
 
 /** What a script finds at `file`: EXISTS, or the errno of stat (ENOENT when the path is not there). */
 async function lookUp(lang: Lang, file: string): Promise<string> {

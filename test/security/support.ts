@@ -15,11 +15,28 @@ import {
   type RunOpts,
   type RunResult,
 } from '../../src/index.js';
+import { readEnv } from '../../src/config.js';
+import { resolveSandboxOpts, sandboxUidRange } from '../../src/engine/resolve-options.js';
+import type { UidRange } from '../../src/sandbox/uid-pool.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Host uid the sandbox's processes have when scriptbox runs as root (see src/config.ts). */
-export const SANDBOX_HOST_UID = process.getuid?.() === 0 ? 65_534 : (process.getuid?.() ?? 0);
+const IS_ROOT = process.getuid?.() === 0;
+
+/**
+ * The host uids sandboxes run as, one per live sandbox (SCRIPTBOX_SANDBOX_UIDS, see
+ * src/sandbox/uid-pool.ts); null when the tests do not run as root: every sandbox then has our own uid.
+ */
+export const SANDBOX_UIDS: UidRange | null = sandboxUidRange(resolveSandboxOpts({}, readEnv()));
+
+/**
+ * The host uid of victim processes, and of every sandbox of an engine made with
+ * `newEngine({ sameUidAsVictims: true })` (a one-uid range): a victim then has the very uid of the
+ * sandbox attacking it, so only the sandbox, not permissions, protects it. Outside the default range, so
+ * no other engine ever hands it out. Like every sandbox uid, it owns no file and has no group: the file
+ * system treats it as it treats any uid of SANDBOX_UIDS. Without root, our own uid.
+ */
+export const VICTIM_UID = IS_ROOT ? 2_000_100_000 : (process.getuid?.() ?? 0);
 
 /** Languages every applicable attack is written in. */
 export const LANGS = ['python', 'javascript', 'bash'] as const;
@@ -40,8 +57,16 @@ export function token(prefix: string): string {
   return `${prefix}${randomBytes(12).toString('hex')}`;
 }
 
-export async function newEngine(): Promise<Engine> {
-  return createEngine({ limits: SMALL_LIMITS });
+/**
+ * An engine with SMALL_LIMITS. `sameUidAsVictims`: all its sandboxes run as VICTIM_UID (when root), for
+ * attacks on host processes (spawnVictim) that permissions must not be what stops.
+ */
+export async function newEngine(opts: { sameUidAsVictims?: boolean } = {}): Promise<Engine> {
+  const sameUid = opts.sameUidAsVictims === true && IS_ROOT;
+  return createEngine({
+    limits: SMALL_LIMITS,
+    ...(sameUid ? { sandbox: { uids: { first: VICTIM_UID, last: VICTIM_UID } } } : {}),
+  });
 }
 
 export type RunInput = Omit<RunOpts, 'limits' | 'signal'> & { limits?: PartialLimits };
@@ -103,26 +128,23 @@ export function plantSecret(file: string, secret: string, mode = 0o644): string 
 }
 
 /**
- * True when the host uid the sandbox runs as could read `file` if it could see it: proves the test's
- * secret is protected by the sandbox and not merely by file permissions.
+ * True when a host uid like the sandbox's (VICTIM_UID: it owns nothing and has no group, like every
+ * sandbox uid) could read `file` if it could see it: proves the test's secret is protected by the sandbox
+ * and not merely by file permissions.
  */
 export function readableBySandboxUid(file: string): boolean {
-  if (process.getuid?.() !== 0) return true; // the sandbox then has our own uid
-  const res = spawnSync('/bin/cat', [file], {
-    uid: SANDBOX_HOST_UID,
-    gid: SANDBOX_HOST_UID,
-    encoding: 'utf8',
-  });
+  if (!IS_ROOT) return true; // the sandbox then has our own uid
+  const res = spawnSync('/bin/cat', [file], { uid: VICTIM_UID, gid: VICTIM_UID, encoding: 'utf8' });
   return res.status === 0;
 }
 
-/** True when the sandbox's host uid could create a file in `dir` if it could see it. */
+/** True when a host uid like the sandbox's could create a file in `dir` if it could see it. */
 export function writableBySandboxUid(dir: string): boolean {
-  if (process.getuid?.() !== 0) return true;
+  if (!IS_ROOT) return true;
   const probe = path.join(dir, token('.probe-'));
   const res = spawnSync('/bin/sh', ['-c', 'echo x > "$1" && rm -f "$1"', 'sh', probe], {
-    uid: SANDBOX_HOST_UID,
-    gid: SANDBOX_HOST_UID,
+    uid: VICTIM_UID,
+    gid: VICTIM_UID,
   });
   return res.status === 0;
 }
@@ -189,14 +211,15 @@ export function hostResponsive(): boolean {
 }
 
 /**
- * A host process owned by the sandbox's host uid (so only the pid namespace, not permissions, protects
- * it), with `marker` in its command line and `env` in its environment. Resolves once it runs python.
+ * A host process owned by VICTIM_UID, the host uid of the sandboxes of `newEngine({ sameUidAsVictims:
+ * true })` (so only the pid namespace, not permissions, protects it), with `marker` in its command line
+ * and `env` in its environment. Resolves once it runs python.
  */
 export async function spawnVictim(marker: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn('/usr/bin/python3', ['-c', 'import time\nwhile True: time.sleep(1)', marker], {
     stdio: 'ignore',
     env: { PATH: '/usr/bin:/bin', ...env },
-    ...(process.getuid?.() === 0 ? { uid: SANDBOX_HOST_UID, gid: SANDBOX_HOST_UID } : {}),
+    ...(IS_ROOT ? { uid: VICTIM_UID, gid: VICTIM_UID } : {}),
   });
   child.on('error', () => undefined);
   for (let i = 0; i < 200 && !hostPidsWithMarker(marker).includes(child.pid ?? -1); i++) await sleep(10);

@@ -1,7 +1,7 @@
 /** Names for the chat's library answers: close names for a typo, and a library task from a request. */
 import { describe, expect, test } from 'vitest';
-import { closeNames, editDistance } from '../../src/faces/chat/close-names.js';
-import { taskFromRequest } from '../../src/faces/chat/llm-turn.js';
+import { closeNames, editDistance } from '../../src/workflows/chat/close-names.js';
+import { taskFromRequest } from '../../src/workflows/chat/llm-turn.js';
 import { isScriptName } from '../../src/library/index.js';
 
 const LIBRARY = [

@@ -3,8 +3,8 @@
  * what was cancelled, and performs nothing.
  */
 import { describe, expect, test } from 'vitest';
-import { confirmationQuestion, isYes, settle, type PendingAction } from '../../src/faces/chat/confirm.js';
-import type { ChatHooks, ChatReply } from '../../src/faces/chat/types.js';
+import { confirmationQuestion, isYes, settle, type PendingAction } from '../../src/workflows/chat/confirm.js';
+import type { ChatHooks, ChatReply } from '../../src/workflows/chat/types.js';
 
 /** An action that records each time it is performed, and the hooks it got. */
 function recordingAction(): PendingAction & { performed: ChatHooks[] } {

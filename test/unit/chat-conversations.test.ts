@@ -4,7 +4,7 @@
  * close() closing every conversation and refusing new messages.
  */
 import { describe, expect, test } from 'vitest';
-import { ConversationStore } from '../../src/faces/chat/conversations.js';
+import { ConversationStore } from '../../src/workflows/chat/conversations.js';
 
 class Notebook {
   static made = 0;

@@ -3,8 +3,8 @@
  * analysis, and understood by the parser as that analysis with those columns.
  */
 import { describe, expect, test } from 'vitest';
-import { datasetExample, helpReplies } from '../../src/faces/chat/help.js';
-import { parseIntent } from '../../src/faces/chat/intent.js';
+import { datasetExample, helpReplies } from '../../src/workflows/chat/help.js';
+import { parseIntent } from '../../src/workflows/chat/intent.js';
 import { ANALYSES } from '../../src/workflows/analysis/analyses/index.js';
 import type { Table } from '../../src/workflows/analysis/table.js';
 import { DATASETS, housing } from '../integration/analysis/datasets.js';

@@ -8,7 +8,7 @@ import {
   splitArgs,
   type AnalysisWords,
   type ParseContext,
-} from '../../src/faces/chat/intent.js';
+} from '../../src/workflows/chat/intent.js';
 import { ANALYSES } from '../../src/workflows/analysis/analyses/index.js';
 
 /** The analyses' names and keywords, as their specs declare them (fixed here so the parser's rules are tested). */

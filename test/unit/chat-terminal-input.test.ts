@@ -1,6 +1,6 @@
 /** The terminal chat's lines joined into messages: one line each, a ``` fence held open until it closes. */
 import { describe, expect, test } from 'vitest';
-import { MessageJoiner } from '../../src/faces/chat/terminal-input.js';
+import { MessageJoiner } from '../../src/faces/cli/terminal-input.js';
 
 describe('message joiner', () => {
   test('each line is a message of its own', () => {

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkSource, RULES, type Finding } from '../../src/check/index.js';
+import type { Finding } from '../../src/check/index.js';
+import { findingsIn, lines, ruleCaseTests, type CleanCase, type FlaggedCase } from './check-rule-cases.js';
 
-async function findings(source: string, network = false): Promise<Finding[]> {
-  return (await checkSource({ language: 'bash', source, policy: 'warn', network })).findings;
-}
-
-const lines = (found: Finding[], rule: string): number[] =>
-  found.filter((f) => f.rule === rule).map((f) => f.line);
+const findings = (source: string, network = false): Promise<Finding[]> => findingsIn('bash', source, network);
 
 /** [rule, source, a line it must be reported on] */
-const POSITIVE: Array<[string, string, number]> = [
+const POSITIVE: FlaggedCase[] = [
   ['sh/syntax', 'echo ok\nif then fi', 2],
   ['sh/network', 'echo start\ncurl -s https://example.com', 2],
   ['sh/network', 'wget -q x; nc host 80; ssh user@host; scp a b:c', 1],
@@ -39,7 +35,7 @@ const POSITIVE: Array<[string, string, number]> = [
 ];
 
 /** [rule, harmless source that must not trigger it] */
-const NEGATIVE: Array<[string, string]> = [
+const NEGATIVE: CleanCase[] = [
   [
     'sh/syntax',
     'case "$1" in\n  a|b) echo 1 ;;\n  *) echo 2 ;;\nesac\nfor ((i = 0; i < 3; i++)); do echo "$i"; done',
@@ -61,7 +57,7 @@ const NEGATIVE: Array<[string, string]> = [
 ];
 
 /** Renaming, quoting and wrapping tricks that must still be flagged: [rule, source, line]. */
-const EVASIONS: Array<[string, string, number]> = [
+const EVASIONS: FlaggedCase[] = [
   ['sh/network', 'c=curl\n$c https://x', 2],
   ['sh/network', "'cu''rl' https://x", 1],
   ['sh/network', 'cu\\rl https://x', 1],
@@ -91,30 +87,7 @@ const EVASIONS: Array<[string, string, number]> = [
 ];
 
 describe('bash rules', () => {
-  it.each(POSITIVE)('%s flags: %j (line %i)', async (rule, source, line) => {
-    expect(lines(await findings(source), rule)).toContain(line);
-  });
-
-  it.each(NEGATIVE)('%s does not flag: %j', async (rule, source) => {
-    expect(lines(await findings(source), rule)).toEqual([]);
-  });
-
-  it.each(EVASIONS)('%s still flags the evasion %j (line %i)', async (rule, source, line) => {
-    expect(lines(await findings(source), rule)).toContain(line);
-  });
-
-  it('has a positive and a negative case for every bash rule', () => {
-    for (const { id } of RULES.filter((r) => r.languages.includes('bash'))) {
-      expect(
-        POSITIVE.some(([rule]) => rule === id),
-        `positive case for ${id}`,
-      ).toBe(true);
-      expect(
-        NEGATIVE.some(([rule]) => rule === id),
-        `negative case for ${id}`,
-      ).toBe(true);
-    }
-  });
+  ruleCaseTests('bash', { positive: POSITIVE, negative: NEGATIVE, evasions: EVASIONS });
 
   it('reports findings in embedded code at their place in the script', async () => {
     const [finding] = await findings("echo start\nbash -c 'echo ok; curl https://x'");

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { checkSource, RULES, type CheckLanguage, type Finding } from '../../src/check/index.js';
+import type { CheckLanguage, Finding } from '../../src/check/index.js';
+import { findingsIn, ruleCaseTests, type CleanCase, type FlaggedCase } from './check-rule-cases.js';
 
-async function findings(
+const findings = (
   source: string,
   language: CheckLanguage = 'javascript',
   network = false,
-): Promise<Finding[]> {
-  return (await checkSource({ language, source, policy: 'warn', network })).findings;
-}
-
-const lines = (found: Finding[], rule: string): number[] =>
-  found.filter((f) => f.rule === rule).map((f) => f.line);
+): Promise<Finding[]> => findingsIn(language, source, network);
 
 /** [rule, source, a line it must be reported on] */
-const POSITIVE: Array<[string, string, number]> = [
+const POSITIVE: FlaggedCase[] = [
   ['js/syntax', 'const a = 1;\nconst = 2;', 2],
   ['js/process-spawn', 'const cp = require("child_process");\ncp.exec("ls");', 1],
   ['js/process-spawn', 'const cp = require("child_process");\ncp.exec("ls");', 2],
@@ -43,7 +39,7 @@ const POSITIVE: Array<[string, string, number]> = [
 ];
 
 /** [rule, harmless source that must not trigger it] */
-const NEGATIVE: Array<[string, string]> = [
+const NEGATIVE: CleanCase[] = [
   ['js/syntax', 'const x = await Promise.resolve(1);\nconsole.log(x?.y ?? 2);'],
   ['js/process-spawn', 'const exec = (x) => x;\nexec(1);'],
   ['js/process-spawn', '// require("child_process") is refused\nconsole.log("child_process");'],
@@ -69,7 +65,7 @@ const NEGATIVE: Array<[string, string]> = [
 ];
 
 /** Renaming and string tricks that must still be flagged: [rule, source, line, language]. */
-const EVASIONS: Array<[string, string, number, CheckLanguage]> = [
+const EVASIONS: FlaggedCase[] = [
   [
     'js/process-spawn',
     'const { exec: e } = require("child_process");\nconsole.log(1);\ne("ls");',
@@ -116,30 +112,7 @@ const EVASIONS: Array<[string, string, number, CheckLanguage]> = [
 ];
 
 describe('javascript and typescript rules', () => {
-  it.each(POSITIVE)('%s flags: %j (line %i)', async (rule, source, line) => {
-    expect(lines(await findings(source), rule)).toContain(line);
-  });
-
-  it.each(NEGATIVE)('%s does not flag: %j', async (rule, source) => {
-    expect(lines(await findings(source), rule)).toEqual([]);
-  });
-
-  it.each(EVASIONS)('%s still flags the evasion %j (line %i, %s)', async (rule, source, line, language) => {
-    expect(lines(await findings(source, language), rule)).toContain(line);
-  });
-
-  it('has a positive and a negative case for every javascript rule', () => {
-    for (const { id } of RULES.filter((r) => r.languages.includes('javascript'))) {
-      expect(
-        POSITIVE.some(([rule]) => rule === id),
-        `positive case for ${id}`,
-      ).toBe(true);
-      expect(
-        NEGATIVE.some(([rule]) => rule === id),
-        `negative case for ${id}`,
-      ).toBe(true);
-    }
-  });
+  ruleCaseTests('javascript', { positive: POSITIVE, negative: NEGATIVE, evasions: EVASIONS });
 
   it('checks TypeScript with the same rules, at positions in the TypeScript source', async () => {
     const source =

@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkSource, RULES, type Finding } from '../../src/check/index.js';
+import type { Finding } from '../../src/check/index.js';
+import { findingsIn, lines, ruleCaseTests, type CleanCase, type FlaggedCase } from './check-rule-cases.js';
 
-async function findings(source: string, network = false): Promise<Finding[]> {
-  return (await checkSource({ language: 'python', source, policy: 'warn', network })).findings;
-}
-
-const lines = (found: Finding[], rule: string): number[] =>
-  found.filter((f) => f.rule === rule).map((f) => f.line);
+const findings = (source: string, network = false): Promise<Finding[]> =>
+  findingsIn('python', source, network);
 
 /** [rule, source, a line it must be reported on] */
-const POSITIVE: Array<[string, string, number]> = [
+const POSITIVE: FlaggedCase[] = [
   ['py/syntax', 'x = 1\ndef f(:\n    pass\n', 2],
   ['py/process-spawn', 'import os\nos.system("ls")', 2],
   ['py/process-spawn', 'import os\nos.execvp("sh", ["sh"])', 2],
@@ -55,7 +52,7 @@ const POSITIVE: Array<[string, string, number]> = [
 ];
 
 /** [rule, harmless source that must not trigger it] */
-const NEGATIVE: Array<[string, string]> = [
+const NEGATIVE: CleanCase[] = [
   ['py/syntax', 'def f(x):\n    return [i async for i in x] if x else None\n'],
   ['py/process-spawn', 'system = "linux"\nprint(system)'],
   ['py/process-spawn', 'import os\nprint(os.path.join("a", "b"), os.getcwd())'],
@@ -92,7 +89,7 @@ const NEGATIVE: Array<[string, string]> = [
 ];
 
 /** Renaming and string tricks that must still be flagged: [rule, source, line]. */
-const EVASIONS: Array<[string, string, number]> = [
+const EVASIONS: FlaggedCase[] = [
   ['py/process-spawn', 'import os as o\no.system("id")', 2],
   ['py/process-spawn', 'from os import system as s\nprint(1)\ns("id")', 3],
   ['py/process-spawn', 'import os\nx = os.system\nx("id")', 3],
@@ -131,30 +128,7 @@ const EVASIONS: Array<[string, string, number]> = [
 ];
 
 describe('python rules', () => {
-  it.each(POSITIVE)('%s flags: %j (line %i)', async (rule, source, line) => {
-    expect(lines(await findings(source), rule)).toContain(line);
-  });
-
-  it.each(NEGATIVE)('%s does not flag: %j', async (rule, source) => {
-    expect(lines(await findings(source), rule)).toEqual([]);
-  });
-
-  it.each(EVASIONS)('%s still flags the evasion %j (line %i)', async (rule, source, line) => {
-    expect(lines(await findings(source), rule)).toContain(line);
-  });
-
-  it('has a positive and a negative case for every python rule', () => {
-    for (const { id } of RULES.filter((r) => r.languages.includes('python'))) {
-      expect(
-        POSITIVE.some(([rule]) => rule === id),
-        `positive case for ${id}`,
-      ).toBe(true);
-      expect(
-        NEGATIVE.some(([rule]) => rule === id),
-        `negative case for ${id}`,
-      ).toBe(true);
-    }
-  });
+  ruleCaseTests('python', { positive: POSITIVE, negative: NEGATIVE, evasions: EVASIONS });
 
   it('reports the column of the dangerous name, 1-based, counting UTF-16 units', async () => {
     const found = await findings('é = 1; import os\nv = "😀"; os.system("x")');

@@ -8,10 +8,10 @@ import { InvalidDatasetError, InvalidOptionsError } from '../../src/errors.js';
 import {
   DEFAULT_MAX_DATASET_BYTES,
   datasetFileName,
-  previewBlocks,
   readDataset,
   type Dataset,
 } from '../../src/workflows/analysis/dataset.js';
+import { previewBlocks } from '../../src/workflows/analysis/dataset-preview.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 

@@ -15,6 +15,7 @@ describe('exit code tables (the CLI contract)', () => {
   it('maps host errors', () => {
     expect(EXIT_CODE_BY_ERROR).toEqual({
       INVALID_OPTIONS: 2,
+      LIMIT_ABOVE_CEILING: 2,
       INVALID_DATASET: 2,
       USAGE: 2,
       UNKNOWN_RUNTIME: 2,
@@ -38,6 +39,7 @@ describe('exit code tables (the CLI contract)', () => {
   it('maps host errors to HTTP statuses (the service contract)', () => {
     expect(HTTP_STATUS_BY_ERROR).toEqual({
       INVALID_OPTIONS: 400,
+      LIMIT_ABOVE_CEILING: 400,
       INVALID_DATASET: 422,
       USAGE: 400,
       UNKNOWN_RUNTIME: 400,

@@ -1,7 +1,9 @@
 /**
  * Template packs: discovery and validation of metadata, the zod schema built from `params`, typed
- * command-line values, search order (user packs replace built-ins), rendering, cache keys and suggestions.
+ * command-line values, search order (user packs replace built-ins), pack preludes, rendering, cache keys
+ * and suggestions.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +165,178 @@ describe('loading packs', () => {
       expect(registry.has('stats/correlation')).toBe(true);
     } finally {
       rmSync(second, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a pack prelude', () => {
+  const PRELUDE = '# shared\ndef greet(who):\n    print("hello", who)\n';
+  const greet = 'import sys\n{# prelude #}\ngreet({{ name | py }})\n';
+  const shout = 'import os\n\n{# prelude #}\n\ngreet({{ name | py }} * {{ times | py }})\n';
+  const withPrelude = () => {
+    write('hello', 'greet.py.njk', greet, meta());
+    write('hello', 'shout.py.njk', shout, meta());
+    writeFileSync(join(dir, 'hello', '_prelude.py.njk'), PRELUDE);
+  };
+
+  test('is rendered once into each template of the pack, where the marker is', () => {
+    withPrelude();
+    const registry = load();
+    expect(registry.list().map((t) => t.id)).toEqual(['hello/greet', 'hello/shout']);
+    expect(registry.render('hello/greet', {}).source).toBe(`import sys\n${PRELUDE}greet('world')\n`);
+    expect(registry.render('hello/shout', { times: 2 }).source).toBe(
+      `import os\n\n${PRELUDE}\ngreet('world' * 2)\n`,
+    );
+    const shown = registry.show('hello/greet');
+    expect([shown.template, shown.prelude]).toEqual([greet, PRELUDE]);
+  });
+
+  test('is nunjucks with the same parameters and the same literal filters', () => {
+    write('hello', 'greet.py.njk', greet, meta());
+    writeFileSync(join(dir, 'hello', '_prelude.py.njk'), 'TIMES = {{ times | py }}\n');
+    expect(load().render('hello/greet', { times: 3 }).source).toBe("import sys\nTIMES = 3\ngreet('world')\n");
+    writeFileSync(join(dir, 'hello', '_prelude.py.njk'), 'X = {{ name }}\n');
+    expect(load).toThrow(/_prelude\.py\.njk:1:8: output \{\{ \}\} without a literal filter/);
+    writeFileSync(join(dir, 'hello', '_prelude.py.njk'), 'X = {{ nmae | py }}\n');
+    expect(load).toThrow(/_prelude\.py\.njk: the py filter got an undefined value/);
+  });
+
+  test('is part of the content hash: editing it is another cache key; the script stays one file', () => {
+    withPrelude();
+    const store = new Map<string, string>();
+    const cache = {
+      get: (key: string) => store.get(key),
+      set: (key: string, value: string) => void store.set(key, value),
+    };
+    const first = generateFromTemplate(load(), { id: 'hello/greet', cache });
+    expect(generateFromTemplate(load(), { id: 'hello/greet', cache }).cached).toBe(true);
+    writeFileSync(join(dir, 'hello', '_prelude.py.njk'), PRELUDE.replace('hello', 'hi'));
+    const edited = generateFromTemplate(load(), { id: 'hello/greet', cache });
+    expect(edited.cached).toBe(false);
+    expect(edited.cacheKey).not.toBe(first.cacheKey);
+    expect(edited.source).toBe(`import sys\n${PRELUDE.replace('hello', 'hi')}greet('world')\n`);
+    expect(edited.source).not.toMatch(/prelude|\0/);
+  });
+
+  test('a pack without a prelude is unchanged: same text, same hash, no prelude shown', () => {
+    write('hello', 'greet.py.njk', 'print({{ name | py }})\n', meta());
+    const registry = load();
+    expect(registry.render('hello/greet', {}).source).toBe("print('world')\n");
+    const metaText = JSON.stringify(meta());
+    const hash = createHash('sha256').update(metaText).update('\0').update('print({{ name | py }})\n');
+    expect(registry.get('hello/greet').sourceHash).toBe(hash.digest('hex'));
+    expect(registry.show('hello/greet').prelude).toBeNull();
+  });
+
+  test('belongs to its own pack and extension only; nothing outside the pack is reachable', () => {
+    withPrelude();
+    // Another pack (no prelude; a bash template) and a file outside every pack.
+    write('other', 'plain.py.njk', 'print({{ name | py }})\n', meta());
+    write('other', 'run.sh.njk', 'echo {{ name | sh }}\n', meta({ language: 'bash' }));
+    writeFileSync(join(dir, 'secret.txt'), 'SECRET = 1\n');
+    const registry = load();
+    expect(registry.render('other/plain', {}).source).toBe("print('world')\n");
+    expect(registry.render('other/run', {}).source).toBe("echo 'world'\n");
+    expect(registry.render('hello/greet', {}).source).not.toContain('SECRET');
+
+    // A marker in a pack without a prelude does not borrow another pack's.
+    write('other', 'plain.py.njk', '{# prelude #}\nprint({{ name | py }})\n', meta());
+    expect(load).toThrow(
+      /plain\.py\.njk:\n {2}a \{# prelude #\} line, but the pack has no _prelude\.py\.njk/,
+    );
+    write('other', 'plain.py.njk', 'print({{ name | py }})\n', meta());
+
+    // Templates can still include, import or extend nothing: not the prelude, not a file beside or above.
+    for (const reach of [
+      '{% include "_prelude.py.njk" %}',
+      '{% include "../secret.txt" %}',
+      '{% import "/etc/passwd" as p %}',
+      '{% extends "../other/plain.py.njk" %}',
+    ]) {
+      write('hello', 'greet.py.njk', `{# prelude #}\n${reach}\n`, meta());
+      expect(load).toThrow(/greet\.py\.njk:2:\d+: (include|import|extends) is not allowed/);
+    }
+  });
+
+  test.each([
+    [
+      'a template without the marker',
+      { 'b.py.njk': 'print(1)\n' },
+      /b\.py\.njk:\n.*mark where it goes with a line \{# prelude #\}/,
+    ],
+    [
+      'two markers',
+      { 'b.py.njk': '{# prelude #}\n{# prelude #}\n' },
+      /2 \{# prelude #\} lines: the prelude goes in once/,
+    ],
+    [
+      'a marker inside a block',
+      { 'b.py.njk': 'x = 1\n{% if name %}\n{# prelude #}\n{% endif %}\n' },
+      /b\.py\.njk:3:1: the \{# prelude #\} line must stand outside/,
+    ],
+    [
+      'a marker inside a comment',
+      { 'b.py.njk': '{#\n{# prelude #}\n#}\nx = 1\n' },
+      /b\.py\.njk: the \{# prelude #\} line was rendered 0 times/,
+    ],
+    [
+      'a marker in the prelude',
+      { '_prelude.py.njk': '{# prelude #}\n' },
+      /a prelude cannot hold a \{# prelude #\} line/,
+    ],
+    [
+      'a prelude no template uses',
+      { '_prelude.js.njk': 'x\n' },
+      /_prelude\.js\.njk: no \.js template in this pack uses it/,
+    ],
+    ['a prelude that is a directory', { '_prelude.py.njk/': '' }, /_prelude\.py\.njk: a prelude is a file/],
+  ])('refuses %s', (_what, files: Record<string, string>, message) => {
+    withPrelude();
+    for (const [file, text] of Object.entries(files)) {
+      if (file.endsWith('/')) {
+        rmSync(join(dir, 'hello', file.slice(0, -1)));
+        mkdirSync(join(dir, 'hello', file.slice(0, -1)));
+        continue;
+      }
+      writeFileSync(join(dir, 'hello', file), text);
+      const name = file.split('.')[0] ?? file;
+      if (!file.startsWith('_')) writeFileSync(join(dir, 'hello', `${name}.json`), JSON.stringify(meta()));
+    }
+    expect(load).toThrow(InvalidOptionsError);
+    expect(load).toThrow(message);
+  });
+
+  test('a prelude directly in a directory of packs is refused, not applied to the packs', () => {
+    write('hello', 'greet.py.njk', 'print({{ name | py }})\n', meta());
+    writeFileSync(join(dir, '_prelude.py.njk'), 'import os\n');
+    expect(load).toThrow(/_prelude\.py\.njk: a prelude belongs in a pack directory/);
+  });
+
+  test('user packs set with SCRIPTBOX_TEMPLATES have preludes too', () => {
+    withPrelude();
+    const dirs = resolveTemplateDirs(undefined, readEnv({ SCRIPTBOX_TEMPLATES: dir }));
+    const registry = createTemplateRegistry({ templateDirs: dirs, builtin: false });
+    expect(registry.get('hello/greet').origin).toBe('user');
+    expect(registry.render('hello/greet', {}).source).toContain(PRELUDE);
+  });
+
+  test('the built-in stats pack: one definition of each shared helper in every script', () => {
+    const registry = createTemplateRegistry({ templateDirs: [] });
+    const stats = registry.list().filter((t) => t.pack === 'stats');
+    expect(stats).toHaveLength(8);
+    for (const template of stats) {
+      const { source } = registry.render(template.id, template.example ?? {});
+      for (const helper of ['clean', 'fail', 'quoted', 'kind', 'not_numeric', 'read_table']) {
+        expect(source.match(new RegExp(`^def ${helper}\\(`, 'gm')), `${template.id} ${helper}`).toHaveLength(
+          1,
+        );
+      }
+      // The prelude uses these names; the script imports them before it.
+      const before = source.slice(0, source.indexOf('def clean('));
+      for (const name of ['import json', 'import math', 'import sys', 'import pandas as pd']) {
+        expect(before, `${template.id}: ${name}`).toMatch(new RegExp(`^${name}\\b`, 'm'));
+      }
+      expect(registry.show(template.id).template).not.toMatch(/^def (clean|fail|quoted|kind|not_numeric)\(/m);
     }
   });
 });

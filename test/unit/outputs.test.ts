@@ -262,15 +262,15 @@ describe('collectOutputs', () => {
     expect(fs.readFileSync(path.join(nested, 'f'), 'utf8')).toBe('x');
   });
 
-  it('round-trips names with spaces, newlines and dots', async () => {
+  it('round-trips names with spaces, dots and UTF-8', async () => {
     const names = [
       'with space.txt',
-      'new\nline',
       '..dots',
       '...',
       ' lead',
-      'dir with space/file\n2',
+      'dir with space/file 2',
       '..d/..x',
+      'été/図.png',
     ];
     for (const [i, n] of names.entries()) write(n, `content ${i}`);
     const res = await collectOutputs(out, { ...BIG, destDir: dest });
@@ -280,6 +280,36 @@ describe('collectOutputs', () => {
       expect(fs.readFileSync(path.join(dest, n), 'utf8')).toBe(`content ${i}`);
     }
     expect(fs.readdirSync(tmp).sort()).toEqual(['dest', 'out']);
+  });
+
+  it('drops names with control characters or bidi overrides: not listed, not written, reported escaped', async () => {
+    write('ok.txt', 'fine');
+    write('new\nline', 'a');
+    write('tab\there', 'b');
+    write('\x1b]52;c;ZXZpbA==\x07.txt', 'c');
+    write('c1\u009b31m', 'd');
+    write('gnp\u202e.exe', 'e');
+    write('bad\rdir/inner.txt', 'f');
+    for (const destDir of [dest, undefined]) {
+      const res = await collectOutputs(out, { ...BIG, ...(destDir ? { destDir } : {}) });
+      expect(res.files).toEqual([{ path: 'ok.txt', bytes: 4 }]);
+      const reason = 'name has control characters; not collected';
+      expect(res.skipped).toEqual(
+        [
+          'new\\x0aline',
+          'tab\\x09here',
+          '\\x1b]52;c;ZXZpbA==\\x07.txt',
+          'c1\\u009b31m',
+          'gnp\\u202e.exe',
+          'bad\\x0ddir',
+        ]
+          .map((p) => ({ path: p, reason }))
+          .sort((a, b) => (a.path < b.path ? -1 : 1)),
+      );
+      expect(res.limitHit).toBe(false);
+    }
+    // Only the clean name reached the host.
+    expect(listTree(dest).map((row) => row.path)).toEqual(['ok.txt']);
   });
 
   it('counts hard links inside out as separate files', async () => {

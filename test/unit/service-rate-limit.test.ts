@@ -1,7 +1,7 @@
 /** The runs-per-minute token bucket and the quota's UTC day arithmetic, on a fake clock. */
 import { describe, expect, test } from 'vitest';
-import { secondsToNextUtcDay, utcDay } from '../../src/service/quota.js';
-import { RateLimiter } from '../../src/service/rate-limit.js';
+import { secondsToNextUtcDay, utcDay } from '../../src/access/quota.js';
+import { RateLimiter } from '../../src/access/rate-limit.js';
 
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;

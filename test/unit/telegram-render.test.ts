@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderReplies, type Outgoing } from '../../src/faces/telegram/render.js';
 import { MESSAGE_LIMIT } from '../../src/faces/telegram/rich-text.js';
-import type { ChatReply } from '../../src/faces/chat/types.js';
+import type { ChatReply } from '../../src/workflows/chat/types.js';
 import { parseTelegramHtml } from '../integration/telegram/fake-html.js';
 
 function messages(outgoing: Outgoing[]): string[] {

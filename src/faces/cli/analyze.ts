@@ -18,8 +18,9 @@ import { ANALYSES, findAnalysis } from '../../workflows/analysis/analyses/index.
 import { oneShotRunner, runAnalysis, usageLine } from '../../workflows/analysis/analyze.js';
 import { readDataset } from '../../workflows/analysis/dataset.js';
 import { renderBlocksAsText } from '../../workflows/analysis/render-text.js';
-import { note, out, printJson, readUserFile } from './io.js';
+import { printJson, readUserFile } from './io.js';
 import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
+import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -29,6 +30,7 @@ const AnalyzeCliOptsSchema = RunCliOptsSchema.pick({
   memory: true,
   maxOutput: true,
   json: true,
+  raw: true,
 }).extend({
   param: z.array(z.string()).default([]),
   outDir: z.string().default('scriptbox-out'),
@@ -57,7 +59,8 @@ export function analyzeCommand(setExitCode: (code: number) => void): Command {
     .option('--param <key=value>', 'a parameter of the analysis template (repeatable)', collect)
     .option('--out-dir <dir>', 'where chart PNGs are written', 'scriptbox-out')
     .option('--direct', 'compute with the direct engine instead of a sandboxed script (no charts)')
-    .option('--json', 'print one JSON object on stdout');
+    .option('--json', 'print one JSON object on stdout')
+    .addOption(rawOption());
   for (const option of limitOptions()) command.addOption(option);
   return command
     .addHelpText('after', analysesHelp)
@@ -73,6 +76,10 @@ async function analyze(file: string, name: string, columns: string[], opts: Anal
       `no analysis ${JSON.stringify(name)}; choose one of ${ANALYSES.map((a) => a.name).join(', ')}`,
     );
   }
+  // The text comes from the table (column names, values) and the script's output: escaped on a terminal.
+  const out = (text: string): Promise<void> => writeUntrusted(process.stdout, text, opts.raw);
+  const note = (text: string): Promise<void> =>
+    writeUntrusted(process.stderr, `scriptbox: ${text}\n`, opts.raw);
   const dataset = await readDataset(file, readUserFile(file, 'the table'));
   for (const warning of dataset.warnings) await note(warning);
   const registry = createTemplateRegistry();

@@ -23,6 +23,7 @@ import { Interrupt } from './interrupt.js';
 import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { UNSAFE_WARNING } from './run.js';
 import { describeError } from './summary.js';
+import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 const BATCH_EXIT_CODES_HELP = `
 Each run gets its item as JSON on stdin and in the read-only file item.json of its work directory.
@@ -44,6 +45,7 @@ const BatchCliOptsSchema = RunCliOptsSchema.pick({
   memory: true,
   maxOutput: true,
   json: true,
+  raw: true,
   unsafeNoSandbox: true,
 }).extend({ items: z.string(), concurrency: z.number().optional() });
 type BatchCliOpts = z.infer<typeof BatchCliOptsSchema>;
@@ -72,6 +74,7 @@ export function batchCommand(setExitCode: (code: number) => void): Command {
   for (const option of limitOptions()) command.addOption(option);
   return command
     .option('--json', 'print { results, summary } as one JSON object on stdout instead of the outputs')
+    .addOption(rawOption())
     .addOption(new Option('--unsafe-no-sandbox', 'run WITHOUT isolation (dangerous; trusted code only)'))
     .addHelpText('after', BATCH_EXIT_CODES_HELP)
     .action(async (file: string, raw: unknown) => {
@@ -126,11 +129,13 @@ async function batchScript(file: string, opts: BatchCliOpts): Promise<number> {
   if (opts.json) {
     await writeText(process.stdout, `${JSON.stringify(batch)}\n`);
   } else {
-    await writeText(
+    // The outputs, and error messages that may quote them, are escaped on a terminal (terminal-safe.ts).
+    await writeUntrusted(
       process.stdout,
       batch.results.map(({ index, result }) => prefixed(index, result.stdout)).join(''),
+      opts.raw,
     );
-    await writeText(process.stderr, formatBatchSummary(batch));
+    await writeUntrusted(process.stderr, formatBatchSummary(batch), opts.raw);
   }
   return interrupt.exitCode ?? batchExitCode(batch.summary);
 }

@@ -17,16 +17,18 @@ import { llmProviderFromEnv } from '../../generate/llm/provider.js';
 import { createTemplateRegistry } from '../../generate/registry.js';
 import { openLibrary } from '../../library/index.js';
 import type { Block } from '../../workflows/analysis/spec.js';
-import { createChatEngine } from '../chat/engine.js';
+import { createChatEngine } from '../../workflows/chat/engine.js';
 import { DEFAULT_TEXT_WIDTH, renderBlocksAsText } from '../../workflows/analysis/render-text.js';
-import { MessageJoiner } from '../chat/terminal-input.js';
-import type { ChatEngine, ChatInput, ChatReply } from '../chat/types.js';
+import { MessageJoiner } from './terminal-input.js';
+import type { ChatEngine, ChatInput, ChatReply } from '../../workflows/chat/types.js';
 import { Interrupt } from './interrupt.js';
-import { out, readUserFile, writeText } from './io.js';
+import { readUserFile, writeText } from './io.js';
+import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 const ChatCliOptsSchema = z.object({
   file: z.string().optional(),
   outDir: z.string().default('scriptbox-out'),
+  raw: z.boolean().default(false),
 });
 type ChatCliOpts = z.infer<typeof ChatCliOptsSchema>;
 
@@ -40,6 +42,7 @@ export function chatCommand(setExitCode: (code: number) => void): Command {
     )
     .option('--file <path>', 'a table to load at the start (later: /upload <path>)')
     .option('--out-dir <dir>', 'where charts and scripts are saved', 'scriptbox-out')
+    .addOption(rawOption())
     .addHelpText(
       'after',
       '\nType /help in the chat for what it understands; /upload <path> sends a file; /quit or Ctrl-D ends.',
@@ -59,8 +62,12 @@ function freePath(dir: string, name: string): string {
   return path;
 }
 
-/** Prints replies: text and tables on stdout, files saved into the output directory. */
-async function printReplies(replies: ChatReply[], outDir: string): Promise<void> {
+/**
+ * Prints replies: text and tables on stdout, files saved into the output directory. Replies quote script
+ * output and uploaded tables: escaped on a terminal unless --raw (terminal-safe.ts).
+ */
+async function printReplies(replies: ChatReply[], outDir: string, raw: boolean): Promise<void> {
+  const out = (text: string): Promise<void> => writeUntrusted(process.stdout, text, raw);
   const width = process.stdout.columns ?? DEFAULT_TEXT_WIDTH;
   let blocks: Block[] = [];
   const flush = async (): Promise<void> => {
@@ -109,9 +116,9 @@ async function converse(chatEngine: ChatEngine, opts: ChatCliOpts, stopped: Abor
   const interactive = process.stdin.isTTY && process.stdout.isTTY;
   const send = async (input: ChatInput): Promise<void> => {
     const replies = await chatEngine.handle(CONVERSATION_ID, input, {
-      onProgress: (progress) => void writeText(process.stderr, `… ${progress.text}\n`),
+      onProgress: (progress) => void writeUntrusted(process.stderr, `… ${progress.text}\n`, opts.raw),
     });
-    if (!stopped.aborted) await printReplies(replies, opts.outDir);
+    if (!stopped.aborted) await printReplies(replies, opts.outDir, opts.raw);
   };
   if (opts.file !== undefined) await send(uploadInput(opts.file));
   const lines = createInterface({ input: process.stdin, terminal: interactive, prompt: '> ' });

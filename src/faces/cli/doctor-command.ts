@@ -1,8 +1,8 @@
 /** `scriptbox doctor [--json]`: prints the doctor report; exit 0 only when every required check passes. */
 import { Command } from 'commander';
 import { z } from 'zod';
+import { runSelfTest } from '../../engine/self-test.js';
 import { renderReport } from './doctor-report.js';
-import { runDoctor } from './doctor.js';
 import { writeText } from './io.js';
 
 const SANDBOX_UNAVAILABLE = 70;
@@ -18,7 +18,7 @@ export function doctorCommand(setExitCode: (code: number) => void): Command {
     )
     .action(async (raw: unknown) => {
       const opts = DoctorCliOptsSchema.parse(raw);
-      const report = await runDoctor();
+      const report = await runSelfTest();
       await writeText(process.stdout, opts.json ? `${JSON.stringify(report)}\n` : renderReport(report));
       setExitCode(report.ok ? 0 : SANDBOX_UNAVAILABLE);
     });

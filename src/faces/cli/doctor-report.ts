@@ -1,38 +1,8 @@
-/** The doctor report: one check per requirement, and its human rendering. */
-
-export interface DoctorCheck {
-  name: string;
-  /** Required checks must pass for `doctor` to exit 0; the others are reported only. */
-  required: boolean;
-  ok: boolean;
-  detail: string;
-  /** What to do about a failure (null when ok). */
-  fix: string | null;
-}
-
-export interface DoctorReport {
-  ok: boolean;
-  checks: DoctorCheck[];
-}
-
-export const check = (
-  name: string,
-  ok: boolean,
-  detail: string,
-  fix: string,
-  required = true,
-): DoctorCheck => ({
-  name,
-  required,
-  ok,
-  detail,
-  fix: ok ? null : fix,
-});
-
-export const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+/** `scriptbox doctor`'s rendering of the sandbox self-test (sandbox/self-test.ts runs the checks). */
+import type { SelfTestReport } from '../../sandbox/self-test-check.js';
 
 /** One line per check (✓/✗), the fix indented under each failing one, then a verdict. */
-export function renderReport(report: DoctorReport): string {
+export function renderReport(report: SelfTestReport): string {
   const width = Math.max(...report.checks.map((c) => c.name.length));
   const lines: string[] = [];
   for (const c of report.checks) {

@@ -28,6 +28,7 @@ import { Interrupt } from './interrupt.js';
 import { writeText } from './io.js';
 import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { formatSummary } from './summary.js';
+import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 const GENERATE_HELP = `
 Templates are the default: instant, free and deterministic (see \`scriptbox templates\`). Parameter values
@@ -60,6 +61,7 @@ const GenerateCliOptsSchema = RunCliOptsSchema.pick({
   memory: true,
   maxOutput: true,
   json: true,
+  raw: true,
   input: true,
 }).extend({
   param: z.array(z.string()).default([]),
@@ -98,6 +100,7 @@ export function generateCommand(setExitCode: (code: number) => void): Command {
     .option('--category <category>', 'with --save: the category of the name (category_task_NNN.ext)')
     .option('--task <task>', 'with --save: the task of the name');
   for (const option of limitOptions()) command.addOption(option);
+  command.addOption(rawOption());
   return command.addHelpText('after', GENERATE_HELP).action(async (id: string | undefined, raw: unknown) => {
     const opts = GenerateCliOptsSchema.parse(raw);
     setExitCode(
@@ -203,7 +206,9 @@ async function fromPrompt(id: string | undefined, prompt: string, opts: Generate
         limits: limitsFrom(opts),
         signal: interrupt.signal,
         onAttempt: (attempt) => {
-          if (!opts.json) process.stderr.write(`scriptbox: ${describeAttempt(attempt)}\n`);
+          // An attempt's error quotes the model's code or its run: escaped on a terminal (terminal-safe.ts).
+          if (!opts.json)
+            void writeUntrusted(process.stderr, `scriptbox: ${describeAttempt(attempt)}\n`, opts.raw);
         },
       });
       if (opts.save && result.ok) {
@@ -231,8 +236,9 @@ async function fromPrompt(id: string | undefined, prompt: string, opts: Generate
     const extra = { ...(out ? { out } : {}), ...(saved ? { saved } : {}) };
     await writeText(process.stdout, `${JSON.stringify({ ...generation, ...extra })}\n`);
   } else {
-    if (opts.run) await writeText(process.stdout, last?.run?.stdout ?? '');
-    else if (!out) await writeText(process.stdout, generation.source);
+    // The model's code and its run's output are untrusted: escaped on a terminal unless --raw.
+    if (opts.run) await writeUntrusted(process.stdout, last?.run?.stdout ?? '', opts.raw);
+    else if (!out) await writeUntrusted(process.stdout, generation.source, opts.raw);
     const tries = `${generation.attempts.length} attempt${generation.attempts.length === 1 ? '' : 's'}`;
     const kept = saved ? `; saved as ${saved}` : '';
     const where = (out ? `; code in ${out}` : opts.run ? '; add --out <file> to keep the code' : '') + kept;

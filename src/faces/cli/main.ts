@@ -4,8 +4,10 @@
  * (which says what to do) with the exit code from errors.ts; anything unexpected is an internal error (70).
  */
 import { CommanderError } from 'commander';
+import { LimitAboveCeilingError } from '../../engine/ceilings.js';
 import { exitCodeForError, ScriptboxError } from '../../errors.js';
 import { buildProgram } from './program.js';
+import { cliCeilingMessage } from './run-options.js';
 
 const INTERNAL = 70;
 const USAGE = 2;
@@ -13,7 +15,9 @@ const USAGE = 2;
 function fail(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE; // commander printed the message
   if (err instanceof ScriptboxError) {
-    process.stderr.write(`scriptbox: ${err.message}\n`);
+    // A limit above its ceiling is said with the flag that asked for it (--memory), not limits.memoryMb.
+    const message = err instanceof LimitAboveCeilingError ? cliCeilingMessage(err.breach) : err.message;
+    process.stderr.write(`scriptbox: ${message}\n`);
     return exitCodeForError(err);
   }
   process.stderr.write(`scriptbox: internal error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -6,6 +6,8 @@ import { extname } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { CHECK_POLICIES } from '../../check/index.js';
+import { CEILING_ENV } from '../../config.js';
+import { LIMIT_UNITS, type CeilingBreach } from '../../engine/ceilings.js';
 import { DEFAULT_LIMITS, LimitsSchema, type PartialLimits } from '../../engine/options.js';
 import { UsageError } from '../../errors.js';
 import type { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
@@ -71,6 +73,7 @@ export const RunCliOptsSchema = z.object({
   stdin: z.string().optional(),
   outDir: z.string().optional(),
   json: z.boolean().default(false),
+  raw: z.boolean().default(false),
   unsafeNoSandbox: z.boolean().default(false),
   checks: z.enum(CHECK_POLICIES).default('off'),
 });
@@ -85,6 +88,15 @@ export function limitsFrom(
   if (opts.memory !== undefined) limits.memoryMb = opts.memory;
   if (opts.maxOutput !== undefined) limits.maxOutputBytes = opts.maxOutput;
   return limits;
+}
+
+/** A limit above its ceiling in the command line's words: the flag that asked for it and how to raise it. */
+export function cliCeilingMessage({ limit, requested, ceiling }: CeilingBreach): string {
+  const flag = LIMIT_FLAGS.find((f) => f.key === limit)?.flags.split(' ')[0] ?? `limits.${limit}`;
+  return (
+    `${flag} ${requested} is above the ceiling of ${ceiling} ${LIMIT_UNITS[limit]}; pass at most ` +
+    `${flag} ${ceiling}, or raise the ceiling with ${CEILING_ENV[limit]}`
+  );
 }
 
 /** `python (.py), javascript (.js .mjs .cjs), ...` */

@@ -1,7 +1,8 @@
 /**
  * `scriptbox run <file | ->`: runs one script in a fresh sandbox. Without --json the script's stdout and
- * stderr pass through unchanged and a one-line summary follows on stderr; with --json stdout carries
- * exactly one JSON object, the RunResult. The exit code says what happened (see EXIT_CODES_HELP).
+ * stderr pass through (on a terminal with control characters escaped unless --raw, see terminal-safe.ts)
+ * and a one-line summary follows on stderr; with --json stdout carries exactly one JSON object, the
+ * RunResult. The exit code says what happened (see EXIT_CODES_HELP).
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -15,6 +16,7 @@ import { CHECK_POLICIES } from '../../check/index.js';
 import { checkedRun } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
 import { formatSummary } from './summary.js';
+import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -52,6 +54,7 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     )
     .option('--out-dir <dir>', 'copy the files the script writes under out/ into this directory')
     .option('--json', 'print the result as one JSON object on stdout instead of the script output')
+    .addOption(rawOption())
     .addOption(
       new Option('--checks <policy>', 'static checks first: strict blocks on errors, warn reports them')
         .choices(CHECK_POLICIES)
@@ -100,7 +103,7 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
     interrupt.dispose();
     await engine.close();
   }
-  await report(result, opts.json);
+  await report(result, opts.json, opts.raw);
   return interrupt.exitCode ?? exitCodeForResult(result);
 }
 
@@ -108,20 +111,22 @@ function readScript(file: string): string {
   return readUserFile(file, 'script file').toString('utf8');
 }
 
-async function report(result: RunResult, json: boolean): Promise<void> {
+async function report(result: RunResult, json: boolean, raw: boolean): Promise<void> {
   if (json) {
     await writeText(process.stdout, `${JSON.stringify(result)}\n`);
     return;
   }
+  // The script's output, and messages that may quote it, are escaped on a terminal (terminal-safe.ts).
+  const err = (text: string): Promise<void> => writeUntrusted(process.stderr, text, raw);
   for (const finding of result.findings ?? []) {
     const { line, column, severity, rule, message } = finding;
-    await writeText(process.stderr, `scriptbox: check ${line}:${column} ${severity} ${rule}: ${message}\n`);
+    await err(`scriptbox: check ${line}:${column} ${severity} ${rule}: ${message}\n`);
   }
-  await writeText(process.stdout, result.stdout);
-  await writeText(process.stderr, result.stderr);
+  await writeUntrusted(process.stdout, result.stdout, raw);
+  await err(result.stderr);
   // Start the summary on its own line: after the script's stderr, or after its stdout on a shared terminal.
   const last =
     result.stderr !== '' ? result.stderr : process.stdout.isTTY && process.stderr.isTTY ? result.stdout : '';
   const newline = last === '' || last.endsWith('\n') ? '' : '\n';
-  await writeText(process.stderr, `${newline}scriptbox: ${formatSummary(result)}\n`);
+  await err(`${newline}scriptbox: ${formatSummary(result)}\n`);
 }

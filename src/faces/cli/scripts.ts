@@ -21,6 +21,7 @@ import { note, out, printJson, readAll, readUserFile, stdinOption, wholeNumber, 
 import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { EXIT_CODES_HELP, UNSAFE_WARNING } from './run.js';
 import { formatSummary } from './summary.js';
+import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 type SetExitCode = (code: number) => void;
 
@@ -215,6 +216,7 @@ function runCommand(setExitCode: SetExitCode): Command {
     .option('--stdin <path>', 'a file given to the script on standard input (- for our stdin)')
     .option('--out-dir <dir>', 'copy the files the script writes under out/ into this directory')
     .option('--json', 'print the RunResult, with script: { name, version }, as one JSON object')
+    .addOption(rawOption())
     .addOption(new Option('--unsafe-no-sandbox', 'run WITHOUT isolation (dangerous; trusted code only)'))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (name: string, raw: unknown) => {
@@ -240,10 +242,12 @@ async function runFromLibrary(lib: Library, name: string, opts: RunScriptOpts): 
     if (opts.json) {
       await printJson({ ...result, script: { name: script.name, version: script.version } });
     } else {
-      await out(result.stdout);
+      // The script's output, and a summary that may quote it, are escaped on a terminal (terminal-safe.ts).
+      await writeUntrusted(process.stdout, result.stdout, opts.raw);
       const newline = result.stderr === '' || result.stderr.endsWith('\n') ? '' : '\n';
-      await writeText(process.stderr, `${result.stderr}${newline}`);
-      await note(`${script.name} v${script.version}: ${formatSummary(result)}`);
+      await writeUntrusted(process.stderr, `${result.stderr}${newline}`, opts.raw);
+      const summary = `${script.name} v${script.version}: ${formatSummary(result)}`;
+      await writeUntrusted(process.stderr, `scriptbox: ${summary}\n`, opts.raw);
     }
     return interrupt.exitCode ?? exitCodeForResult(result);
   } finally {

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { openLibrary, type Library } from '../../library/index.js';
-import { createToken, listTokens, revokeToken, type TokenInfo } from '../../service/tokens.js';
+import { createToken, listTokens, revokeToken, type TokenInfo } from '../../access/tokens.js';
 import { note, out, printJson, wholeNumber } from './io.js';
 
 type SetExitCode = (code: number) => void;

@@ -6,7 +6,7 @@ import { ScriptboxError } from '../../errors.js';
 import type { LlmProvider } from '../../generate/llm/provider.js';
 import type { TemplateRegistry } from '../../generate/registry.js';
 import type { Library } from '../../library/types.js';
-import type { Principal, ServiceGuard } from '../../service/guard-types.js';
+import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import { HttpError } from './errors.js';
 import type { InFlight, SessionStore } from './inflight.js';
 import type { RuntimeVersions } from './piston.js';

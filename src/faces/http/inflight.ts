@@ -6,7 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Session } from '../../engine/session.js';
-import type { Principal } from '../../service/guard-types.js';
+import type { Principal } from '../../access/guard-types.js';
 import { ScriptboxError } from '../../errors.js';
 import { HttpError } from './errors.js';
 

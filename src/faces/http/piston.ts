@@ -5,6 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { z } from 'zod';
+import { CEILING_ENV } from '../../config.js';
+import type { CeilingBreach } from '../../engine/ceilings.js';
 import { PartialLimitsSchema, type PartialLimits } from '../../engine/options.js';
 import type { RunResult } from '../../engine/result.js';
 import type { RuntimeSpec } from '../../sandbox/runtimes/spec.js';
@@ -101,6 +103,20 @@ const PISTON_NAME: Partial<Record<keyof PartialLimits, string>> = {
   cpuMs: 'run_cpu_time',
   memoryMb: 'run_memory_limit',
 };
+
+/**
+ * Piston's words for a limit above the server's ceiling (as Piston says it for its configured limits), in
+ * the request's units: bytes for run_memory_limit.
+ */
+export function pistonCeilingMessage({ limit, ceiling }: CeilingBreach): string {
+  const name = PISTON_NAME[limit] ?? `limits.${limit}`;
+  const value = limit === 'memoryMb' ? ceiling * 1_048_576 : ceiling;
+  const unit = limit === 'memoryMb' ? ` MiB` : limit === 'timeoutMs' || limit === 'cpuMs' ? ' ms' : '';
+  return (
+    `${name} cannot exceed the configured limit of ${value} (the server's ceiling ` +
+    `${CEILING_ENV[limit]}=${ceiling}${unit})`
+  );
+}
 
 /** The run limits a request asks for, or Piston's message for one scriptbox cannot give. */
 export function pistonLimits(req: PistonExecute): PartialLimits | string {

@@ -5,8 +5,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOptions } from '../../engine/options.js';
-import type { Principal } from '../../service/guard-types.js';
+import { parseOptions } from '../../parse-options.js';
+import type { Principal } from '../../access/guard-types.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 

@@ -1,7 +1,9 @@
 /** Piston-compatible endpoints, so existing Piston clients and bots work against scriptbox unchanged. */
+import { LimitAboveCeilingError } from '../../engine/ceilings.js';
 import { guardedRun, type ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import {
+  pistonCeilingMessage,
   pistonContent,
   pistonLimits,
   pistonProblem,
@@ -81,6 +83,11 @@ export function pistonRoutes(ctx: ServerContext): Route[] {
               onStdout: (text) => (output += text),
               onStderr: (text) => (output += text),
             }),
+        }).catch((err: unknown) => {
+          // The engine refuses it in its own words (limits.memoryMb); say it in Piston's (run_memory_limit).
+          if (err instanceof LimitAboveCeilingError)
+            throw new HttpError(400, err.code, pistonCeilingMessage(err.breach));
+          throw err;
         });
         return { language: spec.name, version: await versions.get(spec), run: pistonRun(result, output) };
       },

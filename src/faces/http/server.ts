@@ -9,11 +9,11 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Engine } from '../../engine/engine.js';
-import { parseOptions } from '../../engine/options.js';
+import { parseOptions } from '../../parse-options.js';
 import type { LlmProvider } from '../../generate/llm/provider.js';
 import { createTemplateRegistry, type TemplateRegistry } from '../../generate/registry.js';
 import type { Library } from '../../library/types.js';
-import type { Principal, ServiceGuard } from '../../service/guard-types.js';
+import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { ServerContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
 import { InFlight, SessionStore } from './inflight.js';
@@ -76,7 +76,7 @@ export const ServerOptsSchema = z
       .describe('The script library and generation cache; the server closes it on close()'),
     guard: z
       .custom<ServiceGuard>(isObjectWith('authenticate'), 'expected a ServiceGuard')
-      .describe('Tokens, rate limits, quotas and audit (src/service/guard.ts: createGuard)'),
+      .describe('Tokens, rate limits, quotas and audit (src/access/guard.ts: createGuard)'),
     templates: z
       .custom<TemplateRegistry>(isObjectWith('list'), 'expected a TemplateRegistry')
       .optional()

@@ -11,7 +11,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TemplateRegistry } from '../../generate/registry.js';
 import type { Library } from '../../library/index.js';
-import type { Principal, ServiceGuard } from '../../service/guard-types.js';
+import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { ToolRegistry } from '../../tools/index.js';
 import { createMcpServer, type ScriptboxMcpServer } from './server.js';
 

@@ -9,7 +9,7 @@ import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { TemplateRegistry } from '../../generate/registry.js';
 import type { Library } from '../../library/index.js';
-import type { Principal, ServiceGuard } from '../../service/guard-types.js';
+import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { Tool, ToolRegistry } from '../../tools/index.js';
 import { registerResources } from './resources.js';
 import { callTool, mcpInputSchema } from './tool-call.js';

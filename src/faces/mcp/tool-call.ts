@@ -9,7 +9,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { ScriptboxError } from '../../errors.js';
-import type { Principal, ServiceGuard } from '../../service/guard-types.js';
+import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { Tool, ToolRegistry } from '../../tools/index.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;

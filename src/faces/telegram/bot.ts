@@ -11,9 +11,9 @@
 import { Bot, GrammyError, HttpError, type Context } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { z } from 'zod';
-import { parseOptions } from '../../engine/options.js';
+import { parseOptions } from '../../parse-options.js';
 import { ScriptboxError, UsageError } from '../../errors.js';
-import type { ChatEngine, ChatReply } from '../chat/types.js';
+import type { ChatEngine, ChatReply } from '../../workflows/chat/types.js';
 import { BOT_COMMANDS, uploadNote } from './help.js';
 import { errorDetails, jsonLinesLog } from './log.js';
 import { conversationId, MessageHandler, OTHER_MEDIA_ANSWER, PHOTO_ANSWER } from './message-handler.js';

@@ -6,7 +6,7 @@
  */
 import type { Api } from 'grammy';
 import type { Message } from 'grammy/types';
-import type { ChatEngine, ChatInput, ChatReply } from '../chat/types.js';
+import type { ChatEngine, ChatInput, ChatReply } from '../../workflows/chat/types.js';
 import { errorDetails, type BotLog } from './log.js';
 import { ProgressIndicator } from './progress.js';
 import { renderReplies } from './render.js';

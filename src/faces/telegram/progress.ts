@@ -6,7 +6,7 @@
  * out one at a time, in order; a failed one is logged and does not stop the work it reports on.
  */
 import type { Api } from 'grammy';
-import type { ChatProgress } from '../chat/types.js';
+import type { ChatProgress } from '../../workflows/chat/types.js';
 import { errorDetails, type BotLog } from './log.js';
 
 const CHAT_ACTION_INTERVAL_MS = 4_000;

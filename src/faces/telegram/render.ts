@@ -4,7 +4,7 @@
  * files documents. A caption longer than Telegram allows goes in a message just before its file.
  */
 import type { Block } from '../../workflows/analysis/spec.js';
-import type { ChatReply } from '../chat/types.js';
+import type { ChatReply } from '../../workflows/chat/types.js';
 import { CAPTION_LIMIT, MESSAGE_LIMIT, toHtml } from './rich-text.js';
 import { blocksToMessages } from './split.js';
 

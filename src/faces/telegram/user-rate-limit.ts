@@ -1,9 +1,9 @@
 /**
- * Messages per minute per Telegram user (the service's token buckets, src/service/rate-limit.ts). A user
+ * Messages per minute per Telegram user (the service's token buckets, src/access/rate-limit.ts). A user
  * over the limit is told once when to try again; further messages in the same refused stretch are
  * dropped without an answer, so flooding the bot does not make it flood back.
  */
-import { RateLimiter } from '../../service/rate-limit.js';
+import { RateLimiter } from '../../access/rate-limit.js';
 
 export const DEFAULT_MESSAGES_PER_MINUTE = 20;
 

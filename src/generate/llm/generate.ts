@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { resolveLlmSettings } from '../../config.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
-import { InputFileSchema, parseOptions, PartialLimitsSchema } from '../../engine/options.js';
+import { InputFileSchema, PartialLimitsSchema } from '../../engine/options.js';
+import { parseOptions } from '../../parse-options.js';
 import type { RunError, RunResult } from '../../engine/result.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { resolveLlmSettings, type LlmSettings } from '../../config.js';
-import { parseOptions } from '../../engine/options.js';
+import { parseOptions } from '../../parse-options.js';
 import { InvalidOptionsError, ScriptboxError, type ErrorCode } from '../../errors.js';
 
 export interface ChatMessage {

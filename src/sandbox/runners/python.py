@@ -1,10 +1,13 @@
 # scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py [module-to-preload ...]`.
 # It says `ready` on fd 3 and waits for its job on fd 6 (meanwhile the host confines the sandbox and holds
 # its work dir), and writes the job's files and script. It compiles the script first (a syntax error is reported on
-# fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, then runs the script as __main__ with
-# the Debian dist-packages on sys.path (skipped by -S).
+# fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, then runs the script as __main__
+# (scriptbox_python.py, shared with the session runner, sets the module path and runs it).
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the runner's dir out
+import scriptbox_python  # noqa: E402  (shared with the other Python runner; it sets the real path)
 
 STATUS_FD = 3
 GO_FD = 6
@@ -48,16 +51,6 @@ def report_syntax_error(err):
     os.write(STATUS_FD, ("syntax %d %d\n%s" % (line, column, text)).encode("utf-8", "replace"))
 
 
-def site_dirs():
-    version = "python%d.%d" % sys.version_info[:2]
-    candidates = [
-        "/usr/local/lib/%s/dist-packages" % version,
-        "/usr/lib/python3/dist-packages",
-        "/usr/lib/%s/dist-packages" % version,
-    ]
-    return [d for d in candidates if os.path.isdir(d)]
-
-
 def preload(modules):
     """Imports what the host asked for while we wait; a failure is left for the script to meet."""
     for module in modules:
@@ -68,8 +61,7 @@ def preload(modules):
 
 
 def main():
-    sys.path[0] = os.getcwd()
-    sys.path.extend(site_dirs())
+    scriptbox_python.set_module_path()
     preload(sys.argv[1:])
     path, source = wait_for_job()
     try:
@@ -87,21 +79,7 @@ def main():
     # Output appears as it is produced, and survives a kill at a limit.
     sys.stdout.reconfigure(line_buffering=True)
 
-    sys.argv = [os.path.basename(path)]
-    module = type(sys)("__main__")
-    module.__file__ = path
-    module.__builtins__ = __builtins__
-    sys.modules["__main__"] = module
-    try:
-        exec(code, module.__dict__)
-    except SystemExit:
-        raise
-    except BaseException as err:  # the script's own uncaught error: print it without our frame
-        import traceback
-
-        traceback.print_exception(type(err), err, err.__traceback__.tb_next)
-        return 1
-    return 0
+    return scriptbox_python.run_as_main(code, path)
 
 
 if __name__ == "__main__":

@@ -13,29 +13,46 @@ export function runnerHostPath(runner: RuntimeSpec['runner']): string {
   return fileURLToPath(new URL(`../runners/${RUNNER_FILES[runner]}`, import.meta.url));
 }
 
-/** Resident runners of sessions, by the runtime's runner (exec runtimes have no sessions). */
-const SESSION_RUNNER_FILES = { python: 'session.py', node: 'session.mjs' } as const;
-export type SessionRunner = keyof typeof SESSION_RUNNER_FILES;
+/**
+ * The resident supervisor of every session (a Python program, whatever the session's language): Python
+ * runs are forked from it, other runtimes' runs are exec'd from a fork of it.
+ */
+export const SESSION_SUPERVISOR_FILE = 'session.py';
+/** Runtimes with sessions (exec runtimes have none yet). */
+const SESSION_RUNNERS = ['python', 'node'] as const;
+export type SessionRunner = (typeof SESSION_RUNNERS)[number];
 
 export function hasSessions(spec: RuntimeSpec): spec is RuntimeSpec & { runner: SessionRunner } {
-  return spec.runner in SESSION_RUNNER_FILES;
+  return (SESSION_RUNNERS as readonly string[]).includes(spec.runner);
+}
+
+/** The module both Python runners import from their own directory (module path, running __main__). */
+const PYTHON_SHARED_FILE = 'scriptbox_python.py';
+
+/** Runner files a sandbox needs besides `runnerFile` itself. */
+export function runnerCompanions(runnerFile: string): string[] {
+  return runnerFile.endsWith('.py') ? [PYTHON_SHARED_FILE] : [];
 }
 
 /** Runner sources by file name, read once per engine. */
 export function loadRunners(): Map<string, string> {
   const dir = dirname(runnerHostPath('python'));
-  const names = [...Object.values(RUNNER_FILES), ...Object.values(SESSION_RUNNER_FILES)];
+  const names = [...Object.values(RUNNER_FILES), SESSION_SUPERVISOR_FILE, PYTHON_SHARED_FILE];
   return new Map(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
-/** argv that starts the resident runner of a session, which first imports `preload` (Python only). */
-export function sessionCommand(spec: RuntimeSpec & { runner: SessionRunner }, preload: string[]): string[] {
-  const runner = `${RUNNER_DIR}/${SESSION_RUNNER_FILES[spec.runner]}`;
-  return [spec.interpreter, ...spec.args, runner, ...(spec.runner === 'python' ? preload : [])];
-}
-
-export function sessionRunnerFileName(spec: RuntimeSpec & { runner: SessionRunner }): string {
-  return SESSION_RUNNER_FILES[spec.runner];
+/**
+ * argv that starts the supervisor of a session: for Python it is the runtime's own interpreter, which
+ * first imports `preload`; for others `python` (an interpreter path) supervises and execs the runtime.
+ */
+export function sessionCommand(
+  spec: RuntimeSpec & { runner: SessionRunner },
+  preload: string[],
+  python: string,
+): string[] {
+  const supervisor = `${RUNNER_DIR}/${SESSION_SUPERVISOR_FILE}`;
+  if (spec.runner === 'python') return [spec.interpreter, ...spec.args, supervisor, 'python', ...preload];
+  return [python, '-I', '-S', supervisor, 'exec', spec.interpreter, ...spec.args];
 }
 
 /** Stands for the script's file name in runner argv; the runner learns the name with its job. */

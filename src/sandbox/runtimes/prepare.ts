@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { parse, type Options, type Program } from 'acorn';
-import type { RunError } from '../../engine/result.js';
+import type { RunError } from '../result-types.js';
 
 export interface PreparedSource {
   code: string;

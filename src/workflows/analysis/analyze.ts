@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withinCeilings } from '../../engine/ceilings.js';
 import type { Engine } from '../../engine/engine.js';
 import type { PartialLimits } from '../../engine/options.js';
 import type { RunResult } from '../../engine/result.js';
@@ -135,7 +136,8 @@ export function oneShotRunner(engine: Engine, dataset: Dataset, limits: PartialL
       source: job.source,
       outDir: job.outDir,
       files: [{ name: dataset.fileName, content: dataset.csv }],
-      limits: { ...job.limits, ...limits },
+      // What the template asks for fits under the engine's ceilings; the caller's limits are checked as asked.
+      limits: { ...withinCeilings(job.limits, engine.ceilings), ...limits },
     });
 }
 

@@ -10,15 +10,13 @@
  */
 import { z } from 'zod';
 import { InvalidDatasetError } from '../../errors.js';
-import { parseOptions } from '../../engine/options.js';
+import { parseOptions } from '../../parse-options.js';
 import { tableToCsv } from './canonical-csv.js';
 import { parseCsv, sniffDelimiter, type Delimiter } from './dataset-csv.js';
 import { decodeText } from './dataset-decode.js';
 import { inferTable } from './dataset-infer.js';
 import { readXlsx } from './dataset-xlsx.js';
 import type { Table } from './table.js';
-
-export { previewBlocks } from './dataset-preview.js';
 
 export const DEFAULT_MAX_DATASET_BYTES = 50 * 1_048_576;
 

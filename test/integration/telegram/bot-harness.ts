@@ -6,8 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createChatEngine } from '../../../src/faces/chat/engine.js';
-import type { ChatEngine } from '../../../src/faces/chat/types.js';
+import { createChatEngine } from '../../../src/workflows/chat/engine.js';
+import type { ChatEngine } from '../../../src/workflows/chat/types.js';
 import { createTelegramBot, type TelegramBot } from '../../../src/faces/telegram/bot.js';
 import { createTemplateRegistry } from '../../../src/generate/registry.js';
 import { createEngine, type Engine } from '../../../src/index.js';

@@ -4,8 +4,8 @@
  * fix, and none of them carries the token.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { createChatEngine } from '../../../src/faces/chat/engine.js';
-import type { ChatEngine } from '../../../src/faces/chat/types.js';
+import { createChatEngine } from '../../../src/workflows/chat/engine.js';
+import type { ChatEngine } from '../../../src/workflows/chat/types.js';
 import { createTelegramBot } from '../../../src/faces/telegram/bot.js';
 import { ScriptboxError, UsageError } from '../../../src/errors.js';
 import { createTemplateRegistry } from '../../../src/generate/registry.js';

@@ -6,7 +6,7 @@
  * as outliers. A box per column, or with `by` a box per group that has finite values.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import type { NumericColumn, Table } from '../table.js';
 import { ascending, cellCounts, isFiniteCell, quantileSorted } from './basic.js';
 import { MAX_CHARTS, chartCapNote, chartFileName } from './chart-files.js';

@@ -8,7 +8,7 @@
  * Error messages are the script's, word for word.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import { isNumericColumn, type Column, type NumericColumn, type Table } from '../table.js';
 import { isFiniteCell } from './basic.js';
 import { fitForest, forestProbabilities } from './classifier-forest.js';

@@ -5,7 +5,7 @@
  * undefined coefficient here exactly when it does there.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import type { NumericColumn, Table } from '../table.js';
 import { averageRanks, isFiniteCell } from './basic.js';
 import { fail, jsonNumber, namedOrNumeric, quoted, requireColumns, requireNumeric } from './columns.js';

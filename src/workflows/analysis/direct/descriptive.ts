@@ -4,7 +4,7 @@
  * columns: count, missing, distinct values, the most frequent one (ties: first in the file) and its count.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import {
   isNumericColumn,
   type BooleanColumn,

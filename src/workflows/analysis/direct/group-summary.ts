@@ -4,7 +4,7 @@
  * groupby with dropna=True); groups come in Python's sorted order of their keys.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import type { NumericColumn, Table } from '../table.js';
 import { ascending, mean, quantileSorted, std } from './basic.js';
 import {

@@ -4,7 +4,7 @@
  * (histogram-bins.ts); missing and infinite cells are counted apart.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import type { Table } from '../table.js';
 import { cellCounts, isFiniteCell } from './basic.js';
 import { MAX_CHARTS, chartCapNote, chartFileName } from './chart-files.js';

@@ -5,7 +5,7 @@
  * scaled to unit length, which also decides perfect collinearity (|R_jj| < 1e-8) the way the script does.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import { isNumericColumn, type Column, type Table } from '../table.js';
 import { mean, sum } from './basic.js';
 import {

@@ -6,7 +6,7 @@
  * from the means; with `by`, the points of each group.
  */
 import { z } from 'zod';
-import { parseOptions } from '../../../engine/options.js';
+import { parseOptions } from '../../../parse-options.js';
 import type { Table } from '../table.js';
 import { isFiniteCell, mean, sum } from './basic.js';
 import { chartFileName } from './chart-files.js';
