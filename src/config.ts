@@ -64,6 +64,11 @@ export const LIMIT_ENV: Partial<Record<keyof Limits, EnvVarName>> = {
   memoryMb: 'SCRIPTBOX_MEMORY_MB',
 };
 
+/** A Telegram bot token, as @BotFather gives it (SCRIPTBOX_TELEGRAM_TOKEN, the bot's `token`). */
+export const TelegramTokenSchema = z
+  .string()
+  .regex(/^\d+:[\w-]+$/, 'a token like 123456:ABC-DEF (from @BotFather)');
+
 /** A ceiling from the environment: a whole number in the same range as the limit itself. */
 const envCeiling = (key: keyof Limits) => z.coerce.number().pipe(LimitsSchema.shape[key]).optional();
 
@@ -94,10 +99,7 @@ const EnvSchema = z.object({
   SCRIPTBOX_LLM_BASE_URL: z.string().min(1).optional(),
   SCRIPTBOX_LLM_MODEL: z.string().min(1).optional(),
   SCRIPTBOX_LLM_API_KEY: z.string().min(1).optional(),
-  SCRIPTBOX_TELEGRAM_TOKEN: z
-    .string()
-    .regex(/^\d+:[\w-]+$/, 'a token like 123456:ABC-DEF (from @BotFather)')
-    .optional(),
+  SCRIPTBOX_TELEGRAM_TOKEN: TelegramTokenSchema.optional(),
   SCRIPTBOX_HOME: z.string().min(1).optional(),
 });
 

@@ -7,22 +7,55 @@ export type ErrorCode =
   | 'LIMIT_ABOVE_CEILING'
   | 'INVALID_DATASET'
   | 'USAGE'
+  | 'INVALID_REQUEST'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
   | 'SANDBOX_UNAVAILABLE'
   | 'UNKNOWN_RUNTIME'
+  | 'NOT_FOUND'
   | 'FILE_NOT_FOUND'
+  | 'TEMPLATE_NOT_FOUND'
+  | 'SESSION_NOT_FOUND'
   | 'ENGINE_CLOSED'
   | 'SESSION_CLOSED'
   | 'GENERATION_FAILED'
+  | 'DOWNLOAD_FAILED'
   | 'LIBRARY_NOT_FOUND'
   | 'LIBRARY_CONFLICT'
   | 'UNAUTHORIZED'
   | 'RATE_LIMITED'
   | 'TOOL_TIMEOUT'
+  | 'CANCELLED'
+  | 'SHUTTING_DOWN'
   | 'INTERNAL';
 
 export interface ScriptboxErrorOpts {
   data?: Record<string, unknown>;
   cause?: unknown;
+}
+
+/**
+ * Where to look to fix a mistake, as `data.see`: the layer that throws names it, each face says it in its
+ * own words after the message (`scriptbox templates list`, GET /v1/templates, the list_templates tool), so
+ * no message names another face's command.
+ */
+export type SeeAlso = { what: 'templates' } | { what: 'template'; id: string } | { what: 'scripts' };
+
+/** The `data.see` of an error, when it has one. */
+export function seeAlsoOf(err: ScriptboxError): SeeAlso | undefined {
+  const see: unknown = err.data['see'];
+  if (typeof see !== 'object' || see === null) return undefined;
+  const what: unknown = Reflect.get(see, 'what');
+  const id: unknown = Reflect.get(see, 'id');
+  if (what === 'templates' || what === 'scripts') return { what };
+  if (what === 'template' && typeof id === 'string') return { what, id };
+  return undefined;
+}
+
+/** `message` followed by where to look: after `; ` on one line, on a line of its own after a list. */
+export function withSeeAlso(message: string, where: string | undefined): string {
+  if (where === undefined) return message;
+  return message.includes('\n') ? `${message}\nsee ${where}` : `${message}; see ${where}`;
 }
 
 export class ScriptboxError extends Error {
@@ -83,56 +116,94 @@ export class EngineClosedError extends ScriptboxError {
   }
 }
 
-/** CLI exit codes for host-side failures, one table for every face. Script outcomes map in engine/result.ts. */
-export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
-  INVALID_OPTIONS: 2,
-  // A run asked for more than a server-wide ceiling allows (engine/ceilings.ts): the caller's to fix.
-  LIMIT_ABOVE_CEILING: 2,
-  INVALID_DATASET: 2,
-  USAGE: 2,
-  UNKNOWN_RUNTIME: 2,
-  FILE_NOT_FOUND: 2,
-  LIBRARY_NOT_FOUND: 2,
-  LIBRARY_CONFLICT: 2,
-  UNAUTHORIZED: 2,
-  // A limit was hit, like a run's own timeout or memory limit (exit 3 in engine/result.ts).
-  RATE_LIMITED: 3,
-  TOOL_TIMEOUT: 3,
-  SANDBOX_UNAVAILABLE: 70,
-  ENGINE_CLOSED: 70,
-  SESSION_CLOSED: 70,
-  GENERATION_FAILED: 70,
-  INTERNAL: 70,
-};
+/**
+ * The JSON-RPC error codes the MCP face answers with (JSON-RPC 2.0's own, and MCP's -32002 "resource not
+ * found"; -32000 is the generic server error the MCP SDK's transports answer with too).
+ */
+export const JSON_RPC = {
+  SERVER_ERROR: -32_000,
+  REQUEST_TIMEOUT: -32_001,
+  RESOURCE_NOT_FOUND: -32_002,
+  INVALID_REQUEST: -32_600,
+  METHOD_NOT_FOUND: -32_601,
+  INVALID_PARAMS: -32_602,
+  INTERNAL_ERROR: -32_603,
+} as const;
 
-export function exitCodeForError(err: unknown): number {
-  return err instanceof ScriptboxError ? EXIT_CODE_BY_ERROR[err.code] : 70;
+/** How each face reports one error code. */
+export interface ErrorMapping {
+  /** The CLI's exit code. */
+  exit: number;
+  /** The HTTP status of the REST API and of the Piston routes. */
+  http: number;
+  /**
+   * MCP's JSON-RPC error code, for the requests that have no result to carry an error (resources/read): the
+   * error's `data` holds `code` (this table's key) and the error's data. Inside tools/call every error is a
+   * tool result with `isError: true` instead, its text `CODE: message`: the model reads it and can correct
+   * its call (the MCP spec's "tool execution error"), where a protocol error would reach no one.
+   */
+  mcp: number;
 }
 
 /**
- * HTTP statuses for the service faces, one per code: the caller's mistakes are 4xx, the host's 5xx.
- * RATE_LIMITED carries `data.retryAfterSeconds` for the `Retry-After` header.
+ * Every code and how each face reports it, in one place (pinned by test/unit/errors.test.ts): the caller's
+ * mistakes exit 2 and are 4xx, limits exit 3, the host's own failures exit 70 and are 5xx. A script that
+ * fails is not in this table: it is a result (exit codes by result kind in engine/result.ts). RATE_LIMITED
+ * carries `data.retryAfterSeconds` for HTTP's `Retry-After` header.
  */
-export const HTTP_STATUS_BY_ERROR: Record<ErrorCode, number> = {
-  INVALID_OPTIONS: 400,
-  LIMIT_ABOVE_CEILING: 400,
-  INVALID_DATASET: 422,
-  USAGE: 400,
-  UNKNOWN_RUNTIME: 400,
-  FILE_NOT_FOUND: 404,
-  LIBRARY_NOT_FOUND: 404,
-  LIBRARY_CONFLICT: 409,
-  UNAUTHORIZED: 401,
-  RATE_LIMITED: 429,
-  TOOL_TIMEOUT: 504,
-  SANDBOX_UNAVAILABLE: 503,
-  ENGINE_CLOSED: 503,
-  SESSION_CLOSED: 410,
-  GENERATION_FAILED: 502,
-  INTERNAL: 500,
+export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMapping>> = {
+  INVALID_OPTIONS: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_PARAMS },
+  // A run asked for more than a server-wide ceiling allows (engine/ceilings.ts): the caller's to fix.
+  LIMIT_ABOVE_CEILING: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_PARAMS },
+  INVALID_DATASET: { exit: 2, http: 422, mcp: JSON_RPC.INVALID_PARAMS },
+  USAGE: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_PARAMS },
+  // A request the HTTP face cannot read: not JSON, an unsupported content type, larger than the server takes.
+  INVALID_REQUEST: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_REQUEST },
+  UNSUPPORTED_MEDIA_TYPE: { exit: 2, http: 415, mcp: JSON_RPC.INVALID_REQUEST },
+  // Also a file sent to the Telegram bot above what it may download.
+  PAYLOAD_TOO_LARGE: { exit: 2, http: 413, mcp: JSON_RPC.INVALID_PARAMS },
+  UNKNOWN_RUNTIME: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_PARAMS },
+  // No such route (HTTP).
+  NOT_FOUND: { exit: 2, http: 404, mcp: JSON_RPC.METHOD_NOT_FOUND },
+  FILE_NOT_FOUND: { exit: 2, http: 404, mcp: JSON_RPC.RESOURCE_NOT_FOUND },
+  TEMPLATE_NOT_FOUND: { exit: 2, http: 404, mcp: JSON_RPC.RESOURCE_NOT_FOUND },
+  LIBRARY_NOT_FOUND: { exit: 2, http: 404, mcp: JSON_RPC.RESOURCE_NOT_FOUND },
+  // No open session with that id for this caller (it closed, or is someone else's: the same answer).
+  SESSION_NOT_FOUND: { exit: 2, http: 404, mcp: JSON_RPC.RESOURCE_NOT_FOUND },
+  LIBRARY_CONFLICT: { exit: 2, http: 409, mcp: JSON_RPC.SERVER_ERROR },
+  UNAUTHORIZED: { exit: 2, http: 401, mcp: JSON_RPC.SERVER_ERROR },
+  // A limit was hit, like a run's own timeout or memory limit (exit 3 in engine/result.ts).
+  RATE_LIMITED: { exit: 3, http: 429, mcp: JSON_RPC.SERVER_ERROR },
+  TOOL_TIMEOUT: { exit: 3, http: 504, mcp: JSON_RPC.REQUEST_TIMEOUT },
+  // Work stopped on request (Ctrl-C, a client gone, a shutdown): exit 1 like a cancelled run's result; only
+  // a shutdown leaves someone to read the HTTP answer, hence 503.
+  CANCELLED: { exit: 1, http: 503, mcp: JSON_RPC.SERVER_ERROR },
+  SHUTTING_DOWN: { exit: 70, http: 503, mcp: JSON_RPC.SERVER_ERROR },
+  SANDBOX_UNAVAILABLE: { exit: 70, http: 503, mcp: JSON_RPC.SERVER_ERROR },
+  ENGINE_CLOSED: { exit: 70, http: 503, mcp: JSON_RPC.SERVER_ERROR },
+  SESSION_CLOSED: { exit: 70, http: 410, mcp: JSON_RPC.SERVER_ERROR },
+  // Another service failed us: the LLM, the Telegram Bot API's file download.
+  GENERATION_FAILED: { exit: 70, http: 502, mcp: JSON_RPC.SERVER_ERROR },
+  DOWNLOAD_FAILED: { exit: 70, http: 502, mcp: JSON_RPC.SERVER_ERROR },
+  INTERNAL: { exit: 70, http: 500, mcp: JSON_RPC.INTERNAL_ERROR },
 };
 
-/** The HTTP status for anything thrown: a ScriptboxError's from the table, anything else 500. */
+/** The code of anything thrown: a ScriptboxError's own, INTERNAL for everything else. */
+export function errorCodeOf(err: unknown): ErrorCode {
+  return err instanceof ScriptboxError ? err.code : 'INTERNAL';
+}
+
+/** The CLI exit code for anything thrown (70 for what is not a ScriptboxError). */
+export function exitCodeForError(err: unknown): number {
+  return ERROR_TABLE[errorCodeOf(err)].exit;
+}
+
+/** The HTTP status for anything thrown (500 for what is not a ScriptboxError). */
 export function httpStatusForError(err: unknown): number {
-  return err instanceof ScriptboxError ? HTTP_STATUS_BY_ERROR[err.code] : 500;
+  return ERROR_TABLE[errorCodeOf(err)].http;
+}
+
+/** The MCP JSON-RPC error code for anything thrown (-32603 for what is not a ScriptboxError). */
+export function jsonRpcCodeForError(err: unknown): number {
+  return ERROR_TABLE[errorCodeOf(err)].mcp;
 }

@@ -39,6 +39,7 @@ export {
 export {
   ERROR_KINDS,
   exitCodeForResult,
+  RunResultSchema,
   type ErrorKind,
   type OutputFileInfo,
   type RunError,

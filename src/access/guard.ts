@@ -18,15 +18,8 @@ import { writeAudit } from '../library/writes.js';
 import type { Principal, ServiceGuard } from './guard-types.js';
 import { addCpuMs, secondsToNextUtcDay, usedCpuMs, utcDay } from './quota.js';
 import { RateLimiter } from './rate-limit.js';
+import { DEFAULT_TOKEN_LIMITS, TokenLimitsSchema, type TokenLimits } from './token-limits.js';
 import { ANONYMOUS, anyLiveToken, findBySecret, markUsed, TOKEN_FORM, tokenById } from './tokens.js';
-
-/** Per-principal limits; a token's own limits override the server's defaults. */
-export interface ServiceLimits {
-  runsPerMinute: number;
-  cpuSecondsPerDay: number;
-}
-
-export const DEFAULT_LIMITS: Readonly<ServiceLimits> = { runsPerMinute: 60, cpuSecondsPerDay: 3600 };
 
 export interface GuardOpts {
   /** An open library (openLibrary()); the guard uses its connection and never closes it. */
@@ -34,13 +27,14 @@ export interface GuardOpts {
   /** Milliseconds since the epoch (default Date.now): rate limits, quota days, audit and last-used times. */
   now?: () => number;
   /** Limits for tokens created without their own, and for anonymous callers. */
-  defaults?: Partial<ServiceLimits>;
+  defaults?: Partial<TokenLimits>;
 }
 
+/** The server's per-token limits: each one given, or DEFAULT_TOKEN_LIMITS's. */
 const DefaultsSchema = z
   .object({
-    runsPerMinute: z.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.runsPerMinute),
-    cpuSecondsPerDay: z.number().int().min(1).max(86_400_000).default(DEFAULT_LIMITS.cpuSecondsPerDay),
+    runsPerMinute: TokenLimitsSchema.shape.runsPerMinute.default(DEFAULT_TOKEN_LIMITS.runsPerMinute),
+    cpuSecondsPerDay: TokenLimitsSchema.shape.cpuSecondsPerDay.default(DEFAULT_TOKEN_LIMITS.cpuSecondsPerDay),
   })
   .strict();
 
@@ -67,7 +61,7 @@ function unauthorized(reason: Refusal): ScriptboxError {
 export function createGuard(opts: GuardOpts): ServiceGuard {
   const { library } = opts;
   const clock = opts.now ?? Date.now;
-  const defaults: ServiceLimits = parseOptions(DefaultsSchema, opts.defaults ?? {}, 'guard defaults');
+  const defaults: TokenLimits = parseOptions(DefaultsSchema, opts.defaults ?? {}, 'guard defaults');
   const limiter = new RateLimiter(clock);
   const touched = new Map<string, number>();
   const sql = (): Sql => libraryContext(library).sql;
@@ -81,7 +75,7 @@ export function createGuard(opts: GuardOpts): ServiceGuard {
     markUsed(sql(), id, iso(now));
   }
 
-  function limitsOf(principal: Principal): ServiceLimits {
+  function limitsOf(principal: Principal): TokenLimits {
     if (principal.tokenId === null) return defaults;
     const token = tokenById(sql(), principal.tokenId);
     if (!token) throw unauthorized('unknown');

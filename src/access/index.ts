@@ -3,13 +3,8 @@
  * MCP faces put in front of runs.
  */
 export type { Principal, ServiceGuard } from './guard-types.js';
-export {
-  ANONYMOUS_PRINCIPAL,
-  createGuard,
-  DEFAULT_LIMITS,
-  type GuardOpts,
-  type ServiceLimits,
-} from './guard.js';
+export { ANONYMOUS_PRINCIPAL, createGuard, type GuardOpts } from './guard.js';
+export { DEFAULT_TOKEN_LIMITS, TokenLimitsSchema, type TokenLimits } from './token-limits.js';
 export {
   ANONYMOUS,
   CreateTokenOptsSchema,

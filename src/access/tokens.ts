@@ -16,6 +16,7 @@ import { LibraryConflictError, LibraryNotFoundError, type Library } from '../lib
 import type { Sql } from '../library/database.js';
 import { libraryContext } from '../library/library.js';
 import { writeAudit } from '../library/writes.js';
+import { DEFAULT_TOKEN_LIMITS, TokenLimitsSchema } from './token-limits.js';
 
 export const TOKEN_PREFIX = 'sbx_';
 /** The form of a token: the prefix, then 32 bytes in unpadded base64url (43 characters). */
@@ -38,20 +39,16 @@ const WhoSchema = z.string().min(1).max(200).describe('Who creates or revokes it
 export const CreateTokenOptsSchema = z
   .object({
     name: NameSchema,
-    runsPerMinute: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000_000)
+    runsPerMinute: TokenLimitsSchema.shape.runsPerMinute
       .optional()
-      .describe('Runs and generations a minute (default: the server default, 60 unless configured)'),
-    cpuSecondsPerDay: z
-      .number()
-      .int()
-      .min(1)
-      .max(86_400_000)
+      .describe(
+        `Runs and generations a minute (default: the server default, ${DEFAULT_TOKEN_LIMITS.runsPerMinute} unless configured)`,
+      ),
+    cpuSecondsPerDay: TokenLimitsSchema.shape.cpuSecondsPerDay
       .optional()
-      .describe('CPU seconds a UTC day over all runs (default: the server default, 3600 unless configured)'),
+      .describe(
+        `CPU seconds a UTC day over all runs (default: the server default, ${DEFAULT_TOKEN_LIMITS.cpuSecondsPerDay} unless configured)`,
+      ),
     who: WhoSchema.optional(),
   })
   .strict();

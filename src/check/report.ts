@@ -1,4 +1,5 @@
 /** Collecting findings while walking a syntax tree, and small tree helpers the detectors share. */
+import { ellipsize } from '../text.js';
 import type { SyntaxNode } from './parsers.js';
 import { ruleInfo } from './rules.js';
 import type { Finding } from './types.js';
@@ -42,7 +43,7 @@ export function isField(node: SyntaxNode, field: string): boolean {
 /** Source text shortened for a message. */
 export function snippet(node: SyntaxNode, max = 40): string {
   const text = node.text.trim().replace(/\s+/g, ' ');
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return ellipsize(text, max);
 }
 
 /** Findings of one check, deduplicated per rule and position; network rules dropped when the run has network. */

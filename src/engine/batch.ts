@@ -8,7 +8,7 @@ import { enforceCeilings } from './ceilings.js';
 import { parseOptions } from '../parse-options.js';
 import type { RuntimeRegistry } from '../sandbox/runtimes/registry.js';
 import { PartialLimitsSchema, RunOptsSchema, type Limits, type RunOpts } from './options.js';
-import type { ErrorKind, RunResult } from './result.js';
+import { ERROR_KINDS, RunResultSchema, type ErrorKind, type RunResult } from './result.js';
 import { baseResult } from './to-result.js';
 
 export const DEFAULT_BATCH_CONCURRENCY = 12;
@@ -16,7 +16,8 @@ export const DEFAULT_BATCH_CONCURRENCY = 12;
 export const ITEM_FILE = 'item.json';
 
 /** What a batch result's kind is: `ok`, or the error kind of a failed run. */
-export type BatchItemKind = 'ok' | ErrorKind;
+export const BatchItemKindSchema = z.enum(['ok', ...ERROR_KINDS]);
+export type BatchItemKind = z.infer<typeof BatchItemKindSchema>;
 
 export interface BatchProgress {
   /** Items finished so far (including cancelled ones). */
@@ -30,31 +31,35 @@ export interface BatchProgress {
   kind: BatchItemKind;
 }
 
-export interface BatchItemResult {
-  /** Position of the item in `items`. */
-  index: number;
-  result: RunResult;
-}
+export const BatchItemResultSchema = z.object({
+  index: z.number().int().min(0).describe('Position of the item in items'),
+  result: RunResultSchema,
+});
+export type BatchItemResult = z.infer<typeof BatchItemResultSchema>;
 
-export interface BatchSummary {
-  total: number;
-  succeeded: number;
-  failed: number;
-  /** Count of results per kind, e.g. `{ ok: 90, runtime: 8, timeout: 2 }`. */
-  byKind: Partial<Record<BatchItemKind, number>>;
-  /** Wall-clock time of the whole batch. */
-  wallMs: number;
-  /** CPU time summed over every item. */
-  cpuMs: number;
-  /** Runs answered from the script cache (always 0 until the cache exists). */
-  cacheHits: number;
-}
+export const BatchSummarySchema = z.object({
+  total: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  byKind: z
+    .partialRecord(BatchItemKindSchema, z.number().int())
+    .describe('Count of results per kind, e.g. { ok: 90, runtime: 8, timeout: 2 }'),
+  wallMs: z.number().describe('Wall-clock time of the whole batch'),
+  cpuMs: z.number().describe('CPU time summed over every item'),
+  cacheHits: z
+    .number()
+    .int()
+    .describe('Runs answered from the script cache (always 0 until the cache exists)'),
+});
+export type BatchSummary = z.infer<typeof BatchSummarySchema>;
 
-export interface BatchResult {
-  /** One entry per item, in input order. */
-  results: BatchItemResult[];
-  summary: BatchSummary;
-}
+export const BatchResultSchema = z
+  .object({
+    results: z.array(BatchItemResultSchema).describe('One entry per item, in input order'),
+    summary: BatchSummarySchema,
+  })
+  .describe('One result per item, in input order, and a summary');
+export type BatchResult = z.infer<typeof BatchResultSchema>;
 
 /** Why `value` cannot be sent to a script as JSON, or null when it can. */
 function jsonProblem(value: unknown): string | null {

@@ -51,7 +51,11 @@ export interface Engine {
   stream(opts: Omit<RunOpts, 'onStdout' | 'onStderr'>): RunStream;
   /** Runs one script over many items with bounded concurrency; results in input order (see batch.ts). */
   runBatch(opts: BatchOpts): Promise<BatchResult>;
-  /** Starts a session: a sandbox of its own that keeps its work dir (and preloaded interpreter) across runs. */
+  /**
+   * Starts a session: a sandbox of its own that keeps its work dir (and preloaded interpreter) across runs.
+   * Aborting `opts.signal` before it resolves destroys the sandbox (none is left) and rejects with a
+   * ScriptboxError of code CANCELLED whose `cause` is the signal's reason.
+   */
   createSession(opts: SessionOpts): Promise<Session>;
   /** Typed events: run:start/finish, sandbox:create/destroy, pool:refill. */
   readonly events: EngineEventEmitter;
@@ -115,7 +119,13 @@ class SandboxEngine implements Engine {
     const { size, preload } = this.poolOpts;
     this.pool = new WarmPool(
       size,
-      (name) => launcher.start(this.runtimes.resolve(name), this.limits, 'pool', [], preload),
+      (name) =>
+        launcher.start({
+          runtime: this.runtimes.resolve(name),
+          limits: this.limits,
+          purpose: 'pool',
+          preload,
+        }),
       (runtime, ready) => this.events.emit('pool:refill', { runtime, ready }),
     );
   }
@@ -164,18 +174,34 @@ class SandboxEngine implements Engine {
     const python = this.runtimes.resolve('python');
     const problem = interpreterProblem(runtime) ?? interpreterProblem(python);
     if (problem !== null) throw new SandboxUnavailableError(problem);
+    const { signal } = parsed;
+    if (signal?.aborted) throw sessionStartCancelled(signal);
     const limits: Limits = { ...this.limits, ...parsed.limits };
     const inputs = resolveInputs(parsed.files ?? [], `main${runtime.extensions[0] ?? ''}`);
     let sandbox: Sandbox;
     try {
       const preload = parsed.preload ?? [];
-      sandbox = await this.launcher.startSession(runtime, limits, inputs, preload, python.interpreter);
+      sandbox = await this.launcher.startSession({
+        runtime,
+        limits,
+        inputs,
+        preload,
+        python: python.interpreter,
+        signal,
+      });
     } catch (err) {
+      // Cancelled (waiting for a uid, or while the sandbox came up: it is destroyed already).
+      if (signal?.aborted) throw sessionStartCancelled(signal);
       if (err instanceof SandboxStartError)
         throw new SandboxUnavailableError(`cannot start a session: ${err.message}`);
       throw err;
     } finally {
       closeInputs(inputs);
+    }
+    if (signal?.aborted) {
+      // Aborted once the sandbox was up (as its sandbox:create event went out): nothing is left of it.
+      await sandbox.destroy();
+      throw sessionStartCancelled(signal);
     }
     const failed = sandbox.readyEvent?.preloadFailed ?? [];
     if (failed.length > 0) {
@@ -217,6 +243,12 @@ class SandboxEngine implements Engine {
       scriptFile = prepared.prepared.fileName;
     }
     if (opts.outDir !== undefined) await prepareDestDir(opts.outDir);
+    const cancelled: RunResult = {
+      ...base,
+      error: { kind: 'cancelled', message: 'the run was cancelled before it started' },
+    };
+    // Cancelled already: no sandbox is started (nor a warm one used up) for it.
+    if (opts.signal?.aborted) return cancelled;
     const inputs = resolveInputs(opts.files ?? [], scriptFile);
     let sandbox: Sandbox;
     try {
@@ -224,6 +256,7 @@ class SandboxEngine implements Engine {
     } catch (err) {
       if (err instanceof UidWaitCancelledError)
         return { ...base, error: { kind: 'cancelled', message: err.message } };
+      if (opts.signal?.aborted) return cancelled;
       if (err instanceof SandboxStartError) {
         const message = `${err.message} (run \`scriptbox doctor\`: it checks each requirement and says how to fix it)`;
         return { ...base, error: { kind: 'sandbox', message } };
@@ -265,7 +298,7 @@ class SandboxEngine implements Engine {
     if (!this.launcher || !this.pool) throw new EngineClosedError();
     const warm = this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;
     const mounted = carriedFiles(inputs) === null ? inputs : [];
-    return warm ?? this.launcher.start(runtime, limits, 'run', mounted, [], signal);
+    return warm ?? this.launcher.start({ runtime, limits, purpose: 'run', inputs: mounted, signal });
   }
 
   /**
@@ -303,6 +336,13 @@ class SandboxEngine implements Engine {
       });
     }
   }
+}
+
+/** What createSession rejects with when its signal aborts: code CANCELLED, the signal's reason as cause. */
+function sessionStartCancelled(signal: AbortSignal): ScriptboxError {
+  return new ScriptboxError('CANCELLED', 'the session start was cancelled (its signal was aborted)', {
+    cause: signal.reason,
+  });
 }
 
 /** Most bytes of input files sent with a job rather than mounted into a sandbox started for the run. */

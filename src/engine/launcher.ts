@@ -26,6 +26,31 @@ export const START_TIMEOUT_MS = 30_000;
 /** Memory a session may use while its runner preloads libraries (pandas, matplotlib...). */
 const SESSION_START_MEMORY_MB = 1024;
 
+/** What a sandbox is started for and with (one call of SandboxLauncher.start). */
+export interface LaunchOpts {
+  runtime: RuntimeSpec;
+  limits: Limits;
+  purpose: 'pool' | 'run';
+  /** Mounted read-only in the work dir (default none). */
+  inputs?: ResolvedInput[];
+  /** Modules a python runner imports while it waits (default none). */
+  preload?: string[];
+  /** Aborting it cancels the start: a wait for a free host uid, or the sandbox coming up (it is destroyed). */
+  signal?: AbortSignal;
+}
+
+/** What a session sandbox is started with (one call of SandboxLauncher.startSession). */
+export interface SessionLaunchOpts {
+  runtime: RuntimeSpec & { runner: SessionRunner };
+  limits: Limits;
+  inputs: ResolvedInput[];
+  preload: string[];
+  /** The Python interpreter that runs the session's supervisor. */
+  python: string;
+  /** Aborting it cancels the start: a wait for a free host uid, or the sandbox coming up (it is destroyed). */
+  signal?: AbortSignal;
+}
+
 export class SandboxLauncher {
   private readonly runners = loadRunners();
 
@@ -39,43 +64,33 @@ export class SandboxLauncher {
 
   /**
    * A started sandbox for one job of `runtime`, with `inputs` mounted read-only in its work dir; a python
-   * runner imports `preload` while it waits. `signal` cancels a wait for a free host uid.
+   * runner imports `preload` while it waits. When `signal` aborts first, it rejects (what with: see launch).
    */
-  start(
-    runtime: RuntimeSpec,
-    limits: Limits,
-    purpose: 'pool' | 'run',
-    inputs: ResolvedInput[] = [],
-    preload: string[] = [],
-    signal?: AbortSignal,
-  ): Promise<Sandbox> {
+  start(opts: LaunchOpts): Promise<Sandbox> {
+    const { runtime, inputs = [], preload = [] } = opts;
     const command = runtimeCommand(runtime, RUNNER_DIR, preload);
-    return this.launch(runtime, limits, inputs, runnerFileName(runtime), command, purpose, signal);
+    return this.launch(opts, inputs, runnerFileName(runtime), command, opts.purpose);
   }
 
   /**
    * A started session sandbox: its supervisor (run by the `python` interpreter unless the runtime is
    * Python itself) has imported `preload` and waits for jobs.
    */
-  startSession(
-    runtime: RuntimeSpec & { runner: SessionRunner },
-    limits: Limits,
-    inputs: ResolvedInput[],
-    preload: string[],
-    python: string,
-  ): Promise<Sandbox> {
-    const command = sessionCommand(runtime, preload, python);
-    return this.launch(runtime, limits, inputs, SESSION_SUPERVISOR_FILE, command, 'session');
+  startSession(opts: SessionLaunchOpts): Promise<Sandbox> {
+    const command = sessionCommand(opts.runtime, opts.preload, opts.python);
+    return this.launch(opts, opts.inputs, SESSION_SUPERVISOR_FILE, command, 'session');
   }
 
+  /**
+   * Rejects when `signal` aborts before the sandbox is up: with UidWaitCancelledError while it waits for
+   * a uid, with SandboxStartError while it starts (destroyed by then), else with `signal.reason`.
+   */
   private async launch(
-    runtime: RuntimeSpec,
-    limits: Limits,
+    { runtime, limits, signal }: { runtime: RuntimeSpec; limits: Limits; signal?: AbortSignal },
     inputs: ResolvedInput[],
     runnerFile: string,
     command: string[],
     purpose: 'pool' | 'run' | 'session',
-    signal?: AbortSignal,
   ): Promise<Sandbox> {
     const protocol = purpose === 'session' ? 'session' : 'job';
     const sandboxId = randomUUID();
@@ -111,6 +126,7 @@ export class SandboxLauncher {
     const hostUid: HostUid | null = this.uids ? await this.uids.acquire(signal) : null;
     let sandbox: Sandbox;
     try {
+      signal?.throwIfAborted();
       const cgroup = await this.cgroups.newSandbox({
         memoryBytes: startMemoryMb * 1_048_576,
         maxProcesses: limits.maxProcesses,
@@ -124,6 +140,7 @@ export class SandboxLauncher {
         hostGid: hostUid?.gid ?? null,
         startTimeoutMs: START_TIMEOUT_MS,
         protocol,
+        signal,
         onDestroyed: () => {
           hostUid?.release();
           this.events.emit('sandbox:destroy', { sandboxId, runtime: runtime.name });

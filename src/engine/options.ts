@@ -122,18 +122,78 @@ export const StreamCallbacksShape = {
   onStderr: TextCallbackSchema.optional().describe('Called with stderr text as the script produces it'),
 };
 
+/** A file given inline: a name and its content. */
+const InlineFileSchema = z
+  .object({
+    name: z.string().min(1).describe('Base name the file gets in the work dir'),
+    content: z.union([z.string(), BytesSchema]).describe('File content'),
+  })
+  .strict();
+
 export const InputFileSchema = z.union([
   z
     .object({ path: z.string().min(1).describe('Host path of a file to place read-only in the work dir') })
     .strict(),
-  z
-    .object({
-      name: z.string().min(1).describe('Base name the file gets in the work dir'),
-      content: z.union([z.string(), BytesSchema]).describe('File content'),
-    })
-    .strict(),
+  InlineFileSchema,
 ]);
 export type InputFile = z.infer<typeof InputFileSchema>;
+
+/** base64 as Buffer.from(text, 'base64') reads it whole: groups of four, `=` padding only at the end. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Refuses `content` that is not base64 when `encoding` says base64 (for schemas that extend EncodedFile's). */
+export function base64Check(
+  file: { content: string; encoding?: 'utf8' | 'base64' },
+  ctx: z.RefinementCtx,
+): void {
+  if (file.encoding === 'base64' && !BASE64.test(file.content))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['content'],
+      message: 'not valid base64 (groups of A-Z a-z 0-9 + /, = padding)',
+    });
+}
+
+/**
+ * An inline input file as JSON carries it (HTTP bodies, tool calls): text, or bytes as base64. No host
+ * paths: a remote caller never names host files. decodeFile() turns it into an InputFile.
+ */
+export const EncodedFileSchema = InlineFileSchema.extend({
+  content: z.string().describe('File content: text, or base64 when `encoding` is base64'),
+  encoding: z
+    .enum(['utf8', 'base64'])
+    .default('utf8')
+    .describe('How `content` is written: utf8 text (default) or base64 bytes'),
+}).superRefine(base64Check);
+export type EncodedFile = z.output<typeof EncodedFileSchema>;
+
+/** Most files one JSON request (an HTTP body, a tool call) may carry. */
+export const MAX_ENCODED_FILES = 100;
+
+/** A `files` option (InputFiles) as JSON carries it: EncodedFiles, with the option's own description. */
+export function encodedFilesOf(option: z.ZodType): z.ZodOptional<z.ZodArray<typeof EncodedFileSchema>> {
+  return z
+    .array(EncodedFileSchema)
+    .max(MAX_ENCODED_FILES)
+    .optional()
+    .describe(option.description ?? 'Input files');
+}
+
+/** The file's content as text or bytes. */
+export function decodeContent(file: EncodedFile): string | Buffer {
+  return file.encoding === 'base64' ? Buffer.from(file.content, 'base64') : file.content;
+}
+
+/** An encoded file as the engine takes it: `{ name, content }`. */
+export function decodeFile(file: EncodedFile): { name: string; content: string | Buffer } {
+  return { name: file.name, content: decodeContent(file) };
+}
+
+const STDIN = 'Data given to the script on standard input (empty when absent)';
+/** stdin as text: what JSON (HTTP bodies, tool calls) carries. */
+export const TextStdinSchema = z.string().describe(STDIN);
+/** stdin of a run: text or bytes. */
+export const StdinSchema = z.union([TextStdinSchema, BytesSchema]).describe(STDIN);
 
 export const RunOptsSchema = z
   .object({
@@ -142,10 +202,7 @@ export const RunOptsSchema = z
       .min(1)
       .describe('Runtime name or alias: python, javascript, typescript, bash, or a configured one'),
     source: z.string().describe('The script source code'),
-    stdin: z
-      .union([z.string(), BytesSchema])
-      .optional()
-      .describe('Data given to the script on standard input (empty when absent)'),
+    stdin: StdinSchema.optional(),
     files: z
       .array(InputFileSchema)
       .optional()

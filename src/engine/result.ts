@@ -1,56 +1,90 @@
-/** The result of one run: the same object the library returns and `scriptbox run --json` prints. */
-import type { ErrorKind, OutputFileInfo, RunError } from '../sandbox/result-types.js';
+/**
+ * The result of one run: the same object the library returns and `scriptbox run --json` prints. One zod
+ * schema (RunResultSchema) describes it; the TypeScript types are inferred from it, and the faces (tools,
+ * HTTP, OpenAPI) document and validate with the same schema.
+ */
+import { z } from 'zod';
+import {
+  LIMIT_KINDS,
+  OutputFileInfoSchema,
+  RunErrorSchema,
+  type ErrorKind,
+} from '../sandbox/result-types.js';
 
 // A run's error kinds and out/ files are what the sandbox reports (sandbox/result-types.ts).
-export { ERROR_KINDS, type ErrorKind, type OutputFileInfo, type RunError } from '../sandbox/result-types.js';
+export {
+  ERROR_KINDS,
+  OutputFileInfoSchema,
+  RunErrorSchema,
+  type ErrorKind,
+  type OutputFileInfo,
+  type RunError,
+} from '../sandbox/result-types.js';
 
-export interface RunUsage {
-  wallMs: number;
-  cpuMs: number;
-  peakMemoryBytes: number;
-}
+export const RunUsageSchema = z.object({
+  wallMs: z.number().min(0).describe('Wall-clock time of the run'),
+  cpuMs: z.number().min(0).describe('CPU time of every process of the run'),
+  peakMemoryBytes: z.number().min(0).describe('Peak memory of the run, in bytes'),
+});
+export type RunUsage = z.infer<typeof RunUsageSchema>;
 
-/** A static-check finding reported with a run (same shape as the checker's Finding). */
-export interface RunFinding {
-  rule: string;
-  severity: 'error' | 'warning';
-  message: string;
-  line: number;
-  column: number;
-}
+export const SEVERITIES = ['error', 'warning'] as const;
 
-export interface RunResult {
-  ok: boolean;
-  language: string;
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  truncated: { stdout: boolean; stderr: boolean };
-  error: RunError | null;
-  usage: RunUsage;
-  files: OutputFileInfo[];
-  /** sha256 (hex) of the script source as given. */
-  scriptHash: string;
-  /** Static-check findings, when the run was checked (`checks` warn or strict) and there were any. */
-  findings?: RunFinding[];
-}
+/** A static-check finding reported with a run: the checker's Finding (check/types.ts) is this schema. */
+export const RunFindingSchema = z.object({
+  rule: z.string().describe('Stable rule id, like py/process-spawn'),
+  severity: z.enum(SEVERITIES),
+  message: z
+    .string()
+    .describe('What was found, why it is refused, and that the sandbox would contain it anyway'),
+  line: z.number().int().describe('1-based line'),
+  column: z
+    .number()
+    .int()
+    .describe('1-based column in UTF-16 code units (as acorn, V8 and the runners count)'),
+});
+export type RunFinding = z.infer<typeof RunFindingSchema>;
 
-const LIMIT_KINDS: ReadonlySet<ErrorKind> = new Set([
-  'timeout',
-  'cpu',
-  'memory',
-  'processes',
-  'output_limit',
-  'disk',
-]);
+export const RunResultSchema = z
+  .object({
+    ok: z.boolean().describe('True when the script exited 0 within every limit'),
+    language: z.string().describe('The runtime that ran it'),
+    exitCode: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The exit code; null when a signal ended the script or it never started'),
+    signal: z
+      .string()
+      .nullable()
+      .describe('The signal that ended the script, like SIGKILL; null when none did'),
+    stdout: z.string(),
+    stderr: z.string(),
+    truncated: z
+      .object({ stdout: z.boolean(), stderr: z.boolean() })
+      .describe('Which streams were cut at limits.maxOutputBytes'),
+    error: RunErrorSchema.nullable().describe(
+      'Why the run failed: timeout, memory, syntax, rejected, runtime, ...; null when ok',
+    ),
+    usage: RunUsageSchema,
+    files: z.array(OutputFileInfoSchema).describe('Files the script wrote under out/'),
+    scriptHash: z.string().describe('sha256 (hex) of the script source as given'),
+    findings: z
+      .array(RunFindingSchema)
+      .optional()
+      .describe('Static-check findings, when the run was checked (checks warn or strict) and there were any'),
+  })
+  .describe('What a run ended with: a failing script is a result (ok false, error.kind), not an error');
+export type RunResult = z.infer<typeof RunResultSchema>;
+
+const LIMIT_KIND_SET: ReadonlySet<ErrorKind> = new Set(LIMIT_KINDS);
 
 /** CLI exit code for a run result: 0 ok, 1 script failed, 3 limit hit, 4 rejected before running, 70 sandbox. */
 export function exitCodeForResult(result: RunResult): number {
   if (result.ok) return 0;
   const kind = result.error?.kind;
   if (kind === undefined || kind === 'runtime' || kind === 'cancelled') return 1;
-  if (LIMIT_KINDS.has(kind)) return 3;
+  if (LIMIT_KIND_SET.has(kind)) return 3;
   if (kind === 'syntax' || kind === 'rejected') return 4;
   return 70;
 }

@@ -15,7 +15,14 @@ import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { UPLOAD_CHUNK_BYTES, workDirNameProblem, type SessionEvent } from '../sandbox/session-protocol.js';
-import { InputFileSchema, PartialLimitsSchema, StreamCallbacksShape, type Limits } from './options.js';
+import {
+  InputFileSchema,
+  ModuleNameSchema,
+  PartialLimitsSchema,
+  RunOptsSchema,
+  StreamCallbacksShape,
+  type Limits,
+} from './options.js';
 import { parseOptions } from '../parse-options.js';
 import type { OutputFileInfo, RunResult } from './result.js';
 import { reportRun, type EngineEventEmitter } from './events.js';
@@ -35,7 +42,7 @@ export const SessionOptsSchema = z
       .min(1)
       .describe('python, javascript or typescript (sessions need a resident runner)'),
     preload: z
-      .array(z.string().regex(/^[A-Za-z_][\w.]*$/, 'a Python module name, like pandas or matplotlib.pyplot'))
+      .array(ModuleNameSchema)
       .optional()
       .describe('Python modules imported once when the session starts, so runs do not pay for them'),
     limits: PartialLimitsSchema.optional().describe('Default limits for the runs of this session'),
@@ -50,17 +57,21 @@ export const SessionOptsSchema = z
       .max(86_400_000)
       .optional()
       .describe(`Close the session after this long without a call (default ${DEFAULT_SESSION_IDLE_MS} ms)`),
+    signal: z
+      .instanceof(AbortSignal)
+      .optional()
+      .describe(
+        'Aborting it while the session starts destroys its sandbox; createSession then rejects with ' +
+          'code CANCELLED (no effect on a session already returned)',
+      ),
   })
   .strict();
 export type SessionOpts = z.input<typeof SessionOptsSchema>;
 
 export const SessionRunOptsSchema = z
   .object({
-    source: z.string().describe('The script source code'),
-    stdin: z
-      .union([z.string(), z.custom<Uint8Array>((value) => value instanceof Uint8Array)])
-      .optional()
-      .describe('Data given to the script on standard input'),
+    source: RunOptsSchema.shape.source,
+    stdin: RunOptsSchema.shape.stdin,
     files: z
       .array(InputFileSchema)
       .optional()
@@ -206,6 +217,10 @@ export class Session {
     for (const input of opts.files ?? []) {
       if ('path' in input) await this.put(basename(input.path), await readHostFile(input.path));
       else await this.put(input.name, input.content);
+    }
+    // Cancelled before it started: not sent at all (the supervisor's kill reaches only a run under way).
+    if (opts.signal?.aborted) {
+      return { ...base, error: { kind: 'cancelled', message: 'the run was cancelled before it started' } };
     }
     const cgroup = this.sandbox.cgroup;
     if (!cgroup) throw new SessionClosedError('it has no cgroup');

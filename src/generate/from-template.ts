@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parseOptions } from '../parse-options.js';
 import { templateCacheKey, type GenerationCache } from './cache.js';
-import type { RenderedTemplate, TemplateRegistry } from './registry.js';
+import { RenderedTemplateSchema, type TemplateRegistry } from './registry.js';
 
 function isCache(value: unknown): value is GenerationCache {
   return (
@@ -32,12 +32,13 @@ export const GenerateFromTemplateOptsSchema = z
   .strict();
 export type GenerateFromTemplateOpts = z.infer<typeof GenerateFromTemplateOptsSchema>;
 
-export interface TemplateGeneration extends RenderedTemplate {
-  /** The cache key of this request (sha256 of template id, template text hash and parameters). */
-  cacheKey: string;
-  /** True when the source came from the cache. */
-  cached: boolean;
-}
+export const TemplateGenerationSchema = RenderedTemplateSchema.extend({
+  cacheKey: z
+    .string()
+    .describe('The cache key of this request (sha256 of template id, template text hash and parameters)'),
+  cached: z.boolean().describe('True when the source came from the cache'),
+});
+export type TemplateGeneration = z.infer<typeof TemplateGenerationSchema>;
 
 /** Renders `id` with `params`, or returns the cached source for the same request. */
 export function generateFromTemplate(

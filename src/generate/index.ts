@@ -4,6 +4,7 @@ export {
   generateFromTemplate,
   GenerateFromTemplateOptsSchema,
   GenerationCacheSchema,
+  TemplateGenerationSchema,
   type GenerateFromTemplateOpts,
   type TemplateGeneration,
 } from './from-template.js';
@@ -14,6 +15,9 @@ export { PARAM_TYPES, parseParamText, ParamSpecSchema, type ParamSpec, type Para
 export {
   BUILTIN_TEMPLATES_DIR,
   createTemplateRegistry,
+  RenderedTemplateSchema,
+  TemplateDetailsSchema,
+  TemplateInfoSchema,
   TemplateRegistry,
   TemplateRegistryOptsSchema,
   type RenderedTemplate,
@@ -23,10 +27,13 @@ export {
 } from './registry.js';
 export { suggestTemplates } from './suggest.js';
 export {
+  CheckOutcomeSchema,
   DEFAULT_MAX_ATTEMPTS,
   generateFromPrompt,
   GenerateFromPromptOptsSchema,
+  GenerationAttemptSchema,
   noProviderError,
+  PromptGenerationSchema,
   type CheckHook,
   type CheckOutcome,
   type GenerateFromPromptOpts,

@@ -8,11 +8,11 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { resolveTemplateDirs } from '../config.js';
-import type { PartialLimits } from '../engine/options.js';
+import { PartialLimitsSchema } from '../engine/options.js';
 import { parseOptions } from '../parse-options.js';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionsError, ScriptboxError } from '../errors.js';
 import { discoverTemplates, loadTemplate, type LoadedTemplate, type TemplateFiles } from './pack-loader.js';
-import type { ParamSpec } from './params.js';
+import { ParamSpecSchema } from './params.js';
 import { insertPrelude, markPrelude } from './prelude.js';
 import {
   compileTemplate,
@@ -37,48 +37,46 @@ export const TemplateRegistryOptsSchema = z
   .strict();
 export type TemplateRegistryOpts = z.infer<typeof TemplateRegistryOptsSchema>;
 
-export interface TemplateInfo {
-  /** `<pack>/<name>`, e.g. `stats/descriptive`. */
-  id: string;
-  pack: string;
-  name: string;
-  description: string;
-  /** Runtime of the generated script. */
-  language: string;
-  /** Extension of the generated script, like `.py`. */
-  extension: string;
-  params: ParamSpec[];
-  example: Record<string, unknown> | null;
-  tags: string[];
-  /** Limits the generated script needs beyond the defaults. */
-  limits: PartialLimits;
-  origin: 'builtin' | 'user';
-  /** Path of the template file. */
-  path: string;
-  /** Templates with the same id that this one hides (later in the search order). */
-  overrides: string[];
-  /** sha256 of the metadata, the template text and the pack's prelude. */
-  sourceHash: string;
-}
+export const TemplateInfoSchema = z.object({
+  id: z.string().describe('<pack>/<name>, e.g. stats/descriptive'),
+  pack: z.string(),
+  name: z.string(),
+  description: z.string(),
+  language: z.string().describe('Runtime of the generated script'),
+  extension: z.string().describe('Extension of the generated script, like .py'),
+  params: z.array(ParamSpecSchema),
+  example: z.record(z.string(), z.unknown()).nullable(),
+  tags: z.array(z.string()),
+  limits: PartialLimitsSchema.describe('Limits the generated script needs beyond the defaults'),
+  origin: z.enum(['builtin', 'user']),
+  path: z.string().describe('Path of the template file'),
+  overrides: z
+    .array(z.string())
+    .describe('Templates with the same id that this one hides (later in the search order)'),
+  sourceHash: z.string().describe("sha256 of the metadata, the template text and the pack's prelude"),
+});
+export type TemplateInfo = z.infer<typeof TemplateInfoSchema>;
 
-export interface TemplateDetails extends TemplateInfo {
-  /** The template text itself. */
-  template: string;
-  /** The pack's prelude, inlined where the template has its `{# prelude #}` line; null without one. */
-  prelude: string | null;
-  /** JSON Schema of the parameters. */
-  paramsJsonSchema: unknown;
-}
+export const TemplateDetailsSchema = TemplateInfoSchema.extend({
+  template: z.string().describe('The template text itself'),
+  prelude: z
+    .string()
+    .nullable()
+    .describe("The pack's prelude, inlined where the template has its {# prelude #} line; null without one"),
+  paramsJsonSchema: z.unknown().describe('JSON Schema of the parameters'),
+});
+export type TemplateDetails = z.infer<typeof TemplateDetailsSchema>;
 
-export interface RenderedTemplate {
-  id: string;
-  language: string;
-  /** A file name for the script, like `descriptive.py`. */
-  fileName: string;
-  source: string;
-  /** The parameters as used: validated, with defaults filled in (left-out optional ones are null). */
-  params: Record<string, unknown>;
-}
+export const RenderedTemplateSchema = z.object({
+  id: z.string(),
+  language: z.string(),
+  fileName: z.string().describe('A file name for the script, like descriptive.py'),
+  source: z.string().describe('The generated script'),
+  params: z
+    .record(z.string(), z.unknown())
+    .describe('The parameters as used: validated, with defaults filled in (left-out optional ones are null)'),
+});
+export type RenderedTemplate = z.infer<typeof RenderedTemplateSchema>;
 
 interface Entry {
   loaded: LoadedTemplate;
@@ -220,11 +218,10 @@ export class TemplateRegistry {
       issues.push(`${problem.path.join('.')}: ${problem.message}`);
     }
     if (issues.length > 0 || !parsed.success) {
-      const hint = `see \`scriptbox templates show ${id}\``;
-      throw new InvalidOptionsError(
-        `invalid parameters for ${id} (${hint}):\n  ${issues.join('\n  ')}`,
-        issues,
-      );
+      // Where to read the parameters is each face's to say (data.see).
+      throw new InvalidOptionsError(`invalid parameters for ${id}:\n  ${issues.join('\n  ')}`, issues, {
+        data: { see: { what: 'template', id } },
+      });
     }
     return parsed.data;
   }
@@ -235,8 +232,9 @@ export class TemplateRegistry {
     const pack = id.split('/')[0] ?? '';
     const similar = [...this.entries.keys()].filter((key) => key.startsWith(`${pack}/`));
     const also = similar.length > 0 ? ` (in pack ${pack}: ${similar.join(', ')})` : '';
-    const issue = `no template ${JSON.stringify(id)}${also}; see \`scriptbox templates list\``;
-    throw new InvalidOptionsError(issue, [issue]);
+    throw new ScriptboxError('TEMPLATE_NOT_FOUND', `no template ${JSON.stringify(id)}${also}`, {
+      data: { id, see: { what: 'templates' } },
+    });
   }
 }
 

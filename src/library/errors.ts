@@ -15,8 +15,7 @@ export class LibraryConflictError extends ScriptboxError {
   }
 }
 
+/** Where to list the scripts is each face's to say (data.see): `scriptbox scripts list`, GET /v1/scripts. */
 export function noSuchScript(name: string): LibraryNotFoundError {
-  return new LibraryNotFoundError(`no script named ${name}; see \`scriptbox scripts list\``, {
-    data: { name },
-  });
+  return new LibraryNotFoundError(`no script named ${name}`, { data: { name, see: { what: 'scripts' } } });
 }

@@ -87,34 +87,45 @@ function invalidName(name: string, why: string): InvalidOptionsError {
   return new InvalidOptionsError(issue, [issue], { data: { name } });
 }
 
-/** The parts of a valid name; anything else throws InvalidOptionsError saying the expected form. */
-export function parseScriptName(name: string): ScriptName {
+/** The parts of a name, or why it is refused. */
+function readScriptName(name: string): ScriptName | string {
   const problem = nameProblem(name);
-  if (problem !== null) throw invalidName(name, problem);
+  if (problem !== null) return problem;
   const match = NAME_RE.exec(name);
   const [, category, task, digits, extension] = match ?? [];
   const language = extension === undefined ? undefined : LANGUAGE_BY_EXTENSION.get(extension);
   if (category === undefined || task === undefined || digits === undefined || language === undefined) {
-    throw invalidName(name, 'it is not of that form');
+    return 'it is not of that form';
   }
   const number = Number(digits);
   if (category.length > MAX_CATEGORY_LENGTH || task.length > MAX_TASK_LENGTH) {
-    throw invalidName(name, 'its category or task is too long');
+    return 'its category or task is too long';
   }
-  if (number < 1 || number > MAX_NUMBER) throw invalidName(name, 'its number is out of range');
+  if (number < 1 || number > MAX_NUMBER) return 'its number is out of range';
   const parts = { category, task, number, language };
   if (formatScriptName(parts) !== name) {
-    throw invalidName(name, `its number is not written canonically (${formatScriptName(parts)})`);
+    return `its number is not written canonically (${formatScriptName(parts)})`;
   }
   return { ...parts, name };
 }
 
+/** The parts of a valid name; anything else throws InvalidOptionsError saying the expected form. */
+export function parseScriptName(name: string): ScriptName {
+  const read = readScriptName(name);
+  if (typeof read === 'string') throw invalidName(name, read);
+  return read;
+}
+
 /** True for a well-formed name. */
 export function isScriptName(name: string): boolean {
-  try {
-    parseScriptName(name);
-    return true;
-  } catch {
-    return false;
-  }
+  return typeof readScriptName(name) !== 'string';
 }
+
+/** A script name, refused where parseScriptName refuses it, with the same words (why, and the expected form). */
+export const ScriptNameSchema = z
+  .string()
+  .superRefine((name, ctx) => {
+    const read = readScriptName(name);
+    if (typeof read === 'string') ctx.addIssue({ code: 'custom', message: invalidName(name, read).message });
+  })
+  .describe(`A library script name, ${NAME_FORM}`);

@@ -1,5 +1,6 @@
 /** The library's options, one zod schema per call; the TypeScript types are inferred from them. */
 import { z } from 'zod';
+import { RunResultSchema } from '../engine/result.js';
 import { CategorySchema, LIBRARY_LANGUAGES, TaskSchema } from './names.js';
 
 export const MAX_SOURCE_BYTES = 1_048_576;
@@ -93,6 +94,14 @@ export const ListOptsSchema = z
   .strict();
 export type ListOpts = z.input<typeof ListOptsSchema>;
 
+/** What search() looks for: plain words (never FTS syntax). */
+export const SearchQuerySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .describe('Words to look for in names, descriptions, tags and sources (taken as plain words)');
+
 export const SearchOptsSchema = z.object({ limit: LimitSchema(20) }).strict();
 export type SearchOpts = z.input<typeof SearchOptsSchema>;
 
@@ -111,15 +120,8 @@ export const AuditOptsSchema = z
 export type AuditOpts = z.input<typeof AuditOptsSchema>;
 
 /** What recordRun keeps of a run: a whole RunResult fits. */
-export const RunOutcomeSchema = z.object({
-  ok: z.boolean(),
-  exitCode: z.number().int().nullable(),
+export const RunOutcomeSchema = RunResultSchema.pick({ ok: true, exitCode: true, usage: true }).extend({
   error: z.object({ kind: z.string().min(1) }).nullable(),
-  usage: z.object({
-    wallMs: z.number().min(0),
-    cpuMs: z.number().min(0),
-    peakMemoryBytes: z.number().min(0),
-  }),
 });
 export type RunOutcome = z.input<typeof RunOutcomeSchema>;
 

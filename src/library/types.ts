@@ -1,5 +1,9 @@
-/** What the library hands out, and the Library interface itself. */
-import type { LibraryLanguage } from './names.js';
+/**
+ * What the library hands out, and the Library interface itself. What the faces send on (records, hits,
+ * run history, cache stats) is one zod schema each, the types inferred from them.
+ */
+import { z } from 'zod';
+import { LIBRARY_LANGUAGES } from './names.js';
 import type {
   AuditOpts,
   CachePutEntry,
@@ -13,31 +17,34 @@ import type {
   WhoOpts,
 } from './options.js';
 
-/** A script without its source. Timestamps are ISO 8601 strings (UTC). */
-export interface ScriptSummary {
-  name: string;
-  category: string;
-  task: string;
-  number: number;
-  language: LibraryLanguage;
-  description: string;
-  tags: string[];
-  currentVersion: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export const ScriptSummarySchema = z
+  .object({
+    name: z.string().describe('category_task_NNN.ext, like math_addition_001.py'),
+    category: z.string(),
+    task: z.string(),
+    number: z.number().int(),
+    language: z.enum(LIBRARY_LANGUAGES),
+    description: z.string(),
+    tags: z.array(z.string()),
+    currentVersion: z.number().int(),
+    createdAt: z.string().describe('ISO 8601 (UTC)'),
+    updatedAt: z.string().describe('ISO 8601 (UTC)'),
+  })
+  .describe('A script without its source');
+export type ScriptSummary = z.infer<typeof ScriptSummarySchema>;
 
-/** A script at one version, with that version's source. */
-export interface ScriptRecord extends ScriptSummary {
-  /** The version this record holds (currentVersion unless an older one was asked for). */
-  version: number;
-  source: string;
-  /** sha256 (hex) of the source, as RunResult.scriptHash computes it. */
-  sha256: string;
-  note: string | null;
-  versionCreatedAt: string;
-  versionWho: string;
-}
+export const ScriptRecordSchema = ScriptSummarySchema.extend({
+  version: z
+    .number()
+    .int()
+    .describe('The version this record holds (currentVersion unless an older one was asked for)'),
+  source: z.string(),
+  sha256: z.string().describe('sha256 (hex) of the source, as RunResult.scriptHash computes it'),
+  note: z.string().nullable(),
+  versionCreatedAt: z.string(),
+  versionWho: z.string(),
+}).describe("A script at one version, with that version's source");
+export type ScriptRecord = z.infer<typeof ScriptRecordSchema>;
 
 export interface VersionInfo {
   n: number;
@@ -48,27 +55,28 @@ export interface VersionInfo {
   note: string | null;
 }
 
-export interface SearchHit extends ScriptSummary {
-  /** Higher is better (bm25, with name weighted over description and tags over source). */
-  score: number;
-  /** A few words around the match, matches in [brackets]. */
-  snippet: string;
-}
+export const SearchHitSchema = ScriptSummarySchema.extend({
+  score: z
+    .number()
+    .describe('Higher is better (bm25, with name weighted over description and tags over source)'),
+  snippet: z.string().describe('A few words around the match, matches in [brackets]'),
+});
+export type SearchHit = z.infer<typeof SearchHitSchema>;
 
-export interface RunRecord {
-  id: number;
-  name: string;
-  version: number;
-  who: string;
-  at: string;
-  ok: boolean;
-  /** `ok`, `failed` (non-zero exit), or the RunResult error kind (`timeout`, `memory`, ...). */
-  kind: string;
-  exitCode: number | null;
-  wallMs: number;
-  cpuMs: number;
-  peakMemoryBytes: number;
-}
+export const RunRecordSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  version: z.number().int(),
+  who: z.string(),
+  at: z.string(),
+  ok: z.boolean(),
+  kind: z.string().describe('ok, failed (non-zero exit), or the RunResult error kind (timeout, memory, ...)'),
+  exitCode: z.number().int().nullable(),
+  wallMs: z.number(),
+  cpuMs: z.number(),
+  peakMemoryBytes: z.number(),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
 
 /**
  * The library's own actions, or what another part of scriptbox recorded through it: the service faces
@@ -85,11 +93,14 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
-export interface DeletedScript {
-  name: string;
-  versions: number;
-  runs: number;
-}
+export const DeletedScriptSchema = z
+  .object({
+    name: z.string(),
+    versions: z.number().int().describe('Versions deleted'),
+    runs: z.number().int().describe('Run-history entries deleted'),
+  })
+  .describe('What was deleted: the script, its versions and its run history');
+export type DeletedScript = z.infer<typeof DeletedScriptSchema>;
 
 export interface CacheEntry {
   key: string;
@@ -103,16 +114,16 @@ export interface CacheEntry {
   lastHit: string | null;
 }
 
-export interface CacheStats {
-  entries: number;
-  /** Lookups that found an entry, since the last clear. */
-  hits: number;
-  /** Lookups that found nothing, since the last clear. */
-  misses: number;
-  /** UTF-8 bytes of the cached sources. */
-  bytes: number;
-  byLanguage: Record<string, { entries: number; bytes: number }>;
-}
+export const CacheStatsSchema = z
+  .object({
+    entries: z.number().int(),
+    hits: z.number().int().describe('Lookups that found an entry, since the last clear'),
+    misses: z.number().int().describe('Lookups that found nothing, since the last clear'),
+    bytes: z.number().int().describe('UTF-8 bytes of the cached sources'),
+    byLanguage: z.record(z.string(), z.object({ entries: z.number().int(), bytes: z.number().int() })),
+  })
+  .describe('The generation cache: its entries, hits and misses since the last clear, by language');
+export type CacheStats = z.infer<typeof CacheStatsSchema>;
 
 export interface Library {
   /** The data directory and the database file in it. */

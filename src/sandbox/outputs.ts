@@ -69,11 +69,14 @@ async function openSame(p: string, flags: number, want: BigIntStats): Promise<Fi
 }
 
 type Dest = { fh: FileHandle; abs: string };
+/** An output directory that cannot be made or opened: the caller's path to fix, as an unreadable input is. */
 function destError(abs: string, err: unknown): never {
-  throw new Error(`cannot write outputs under the output directory ${abs}: ${errCode(err)}`, { cause: err });
+  throw new FileNotFoundError(`cannot write outputs under the output directory ${abs}: ${errCode(err)}`, {
+    cause: err,
+  });
 }
 
-/** Validates (or creates) destDir and opens it; throws for problems the host must fix. */
+/** Validates (or creates) destDir and opens it; throws for problems the caller must fix (its path). */
 async function openDestRoot(abs: string): Promise<Dest> {
   const st = await lstatB(abs)
     .catch(async (err: unknown) => {
@@ -88,7 +91,7 @@ async function openDestRoot(abs: string): Promise<Dest> {
     throw new InvalidOptionsError(msg, [msg]);
   }
   const fh = await openSame(abs, DIR_FLAGS, st);
-  if (typeof fh === 'string') throw new Error(`the output directory ${abs}: ${fh}`);
+  if (typeof fh === 'string') throw new FileNotFoundError(`the output directory ${abs}: ${fh}`);
   return { fh, abs };
 }
 

@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync, rmSync, statfsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { SandboxUnavailableError } from '../errors.js';
 import { FD, WORK_DIR } from './bwrap.js';
 import type { SandboxCgroup } from './cgroups.js';
 import { sealStdio, type StdioEntry } from './fds.js';
@@ -35,6 +36,8 @@ export interface SandboxSpec {
   hostWorkDir?: string;
   env?: Record<string, string>;
   startTimeoutMs: number;
+  /** Aborting it while the sandbox starts kills it: start() rejects with SandboxStartError. */
+  signal?: AbortSignal;
   /**
    * `job`: the runner takes one job (`go <file>\n<source>`) and reports plain lines. `session`: the
    * runner serves many jobs sent as `<length>\n<json>` frames and reports JSON lines (runners/session.*).
@@ -52,11 +55,16 @@ export interface SessionListener {
   onExit(): void;
 }
 
-/** The sandbox could not be started; the message says why (bwrap's own words when it has any). */
-export class SandboxStartError extends Error {}
+/**
+ * The sandbox could not be started; the message says why (bwrap's own words when it has any). The engine
+ * turns it into a run's `sandbox` result, or a SandboxUnavailableError of its own for a session.
+ */
+export class SandboxStartError extends SandboxUnavailableError {}
 
 const STATUS_MAX = 65_536;
 const STARTUP_LOG_MAX = 16_384;
+/** How long a kill waits for bwrap to name its child (see kill()) before it kills bwrap regardless. */
+const CHILD_PID_WAIT_MS = 2_000;
 
 export class Sandbox {
   private readonly child: ChildProcess;
@@ -73,6 +81,8 @@ export class Sandbox {
   readyEvent: Extract<SessionEvent, { event: 'ready' }> | null = null;
   private used = false;
   private destroyed: Promise<void> | null = null;
+  /** kill() was called: a child bwrap names from now on is killed, never let go on. */
+  private killRequested = false;
 
   private constructor(private readonly spec: SandboxSpec) {
     const wanted: StdioEntry[] = ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'];
@@ -98,23 +108,32 @@ export class Sandbox {
     this.feedData();
   }
 
-  /** Starts a sandbox and resolves once its runner waits for a job; rejects with SandboxStartError. */
+  /**
+   * Starts a sandbox and resolves once its runner waits for a job; rejects with SandboxStartError (also
+   * when `spec.signal` aborts first). A sandbox that did not start is destroyed before it rejects.
+   */
   static async start(spec: SandboxSpec): Promise<Sandbox> {
+    const { signal } = spec;
     const sandbox = new Sandbox(spec);
     const timer = setTimeout(
       () => sandbox.failStart(`the sandbox did not start within ${spec.startTimeoutMs} ms`),
       spec.startTimeoutMs,
     );
+    const onAbort = (): void => sandbox.failStart('the sandbox start was cancelled');
     try {
-      await new Promise<void>((resolve, reject) => {
+      const ready = new Promise<void>((resolve, reject) => {
         sandbox.readyWaiter = { resolve, reject };
       });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      await ready;
       return sandbox;
     } catch (err) {
       await sandbox.destroy();
       throw err;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -199,8 +218,20 @@ export class Sandbox {
     return this.destroyed;
   }
 
-  /** SIGKILLs the sandbox: its pid namespace (via its init), bwrap, and anything left in its cgroups. */
+  /**
+   * SIGKILLs the sandbox: its pid namespace (via its init), bwrap, and anything left in its cgroups. Early
+   * in a start (a start cancelled at once), before bwrap has named its child: killing bwrap then could
+   * orphan that child, not yet in the cgroup and holding our pipes, so it waits for the name (onChildPid
+   * kills both then; CHILD_PID_WAIT_MS at most).
+   */
   kill(): void {
+    this.killRequested = true;
+    if (this.childPid === null && this.spec.cgroup !== null && !this.exited) {
+      setTimeout(() => {
+        if (this.childPid === null && !this.exited) this.child.kill('SIGKILL');
+      }, CHILD_PID_WAIT_MS).unref();
+      return;
+    }
     if (this.childPid !== null && this.child.exitCode === null) signalQuietly(this.childPid);
     this.child.kill('SIGKILL');
     this.spec.cgroup?.killAll();
@@ -281,10 +312,19 @@ export class Sandbox {
   private async onChildPid(pid: number): Promise<void> {
     if (!this.spec.cgroup) return;
     this.childPid = pid;
+    // Killed before bwrap named its child, or while it was being confined: kill it, never let it go on.
+    if (this.killRequested) {
+      this.kill();
+      return;
+    }
     try {
       await this.spec.cgroup.attach(pid);
     } catch (err) {
       this.failStart(`cannot move the sandbox into its cgroup: ${(err as Error).message}`);
+      return;
+    }
+    if (this.killRequested) {
+      this.kill();
       return;
     }
     endQuietly(this.pipe<Writable>(FD.block), 'x');

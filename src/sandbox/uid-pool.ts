@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { EngineClosedError, SandboxUnavailableError } from '../errors.js';
+import { EngineClosedError, SandboxUnavailableError, ScriptboxError } from '../errors.js';
 import { claimHostName } from './host-lease.js';
 
 /** A range of host uids, both ends included; each uid's gid is the same number. */
@@ -62,10 +62,9 @@ export interface UidPoolOpts {
 }
 
 /** A run was cancelled while its launch waited for a free uid. */
-export class UidWaitCancelledError extends Error {
+export class UidWaitCancelledError extends ScriptboxError {
   constructor() {
-    super('the run was cancelled while it waited for a free sandbox uid');
-    this.name = 'UidWaitCancelledError';
+    super('CANCELLED', 'the run was cancelled while it waited for a free sandbox uid');
   }
 }
 

@@ -4,6 +4,8 @@
  * JSON (what the direct engine computes too), its charts as base64 PNGs, and the run's usage.
  */
 import { z } from 'zod';
+import { decodeContent, EncodedFileSchema } from '../engine/options.js';
+import { RunUsageSchema } from '../engine/result.js';
 import type { TemplateRegistry } from '../generate/registry.js';
 import { ANALYSES, findAnalysis } from '../workflows/analysis/analyses/index.js';
 import { oneShotRunner, runAnalysis } from '../workflows/analysis/analyze.js';
@@ -12,7 +14,6 @@ import { renderBlocksAsText } from '../workflows/analysis/render-text.js';
 import { InvalidOptionsError } from '../errors.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
 import { RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';
-import { fileContent, RunResultSchema, ToolFileSchema } from './schemas.js';
 import { defineTool, type Tool } from './types.js';
 
 const ANALYSIS_NAMES = ANALYSES.map((spec) => spec.name);
@@ -27,7 +28,7 @@ export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRe
       'included), chart PNGs as base64, and usage. Parameters per analysis: list_templates with pack stats.',
     input: z
       .object({
-        table: ToolFileSchema.describe('The table: name with its extension, content (xlsx as base64)'),
+        table: EncodedFileSchema.describe('The table: name with its extension, content (xlsx as base64)'),
         analysis: z.enum(ANALYSIS_NAMES as [string, ...string[]]).describe('Which analysis'),
         columns: z
           .array(z.string())
@@ -50,20 +51,20 @@ export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRe
         .describe('The analysis result; null when it failed'),
       error: z.string().nullable().describe('Why it failed, for a person to act on'),
       charts: z.array(z.object({ name: z.string(), pngBase64: z.string() })),
-      usage: RunResultSchema.shape.usage,
+      usage: RunUsageSchema,
       report: z.string().describe('The result laid out as text tables'),
     }),
     annotations: { readOnly: true, idempotent: true },
     timeoutMs: RUN_TOOL_TIMEOUT_MS,
     metered: { cpuMs: (output) => output.usage.cpuMs },
     text: (output) => output.report,
-    handler: async (input) => {
+    handler: async (input, { signal }) => {
       const spec = findAnalysis(input.analysis);
       if (!spec) {
         const issue = `analysis: one of ${ANALYSIS_NAMES.join(', ')}`;
         throw new InvalidOptionsError(`invalid input: ${issue}`, [issue]);
       }
-      const content = fileContent(input.table);
+      const content = decodeContent(input.table);
       const dataset = await readDataset(
         input.table.name,
         typeof content === 'string' ? Buffer.from(content) : content,
@@ -75,6 +76,8 @@ export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRe
         spec,
         params: { ...fromColumns, ...input.params },
         runner: oneShotRunner(engine, dataset),
+        // A cancelled call (or its timeout) ends the run and frees its sandbox.
+        signal,
       });
       return {
         analysis: spec.name,

@@ -1,16 +1,24 @@
 /** Built-in generation tools: generate_from_template, list_templates, generate_with_llm. */
 import { z } from 'zod';
 import type { GenerationCache } from '../generate/cache.js';
-import { generateFromTemplate, GenerateFromTemplateOptsSchema } from '../generate/from-template.js';
-import { generateFromPrompt, GenerateFromPromptOptsSchema } from '../generate/llm/generate.js';
+import {
+  generateFromTemplate,
+  GenerateFromTemplateOptsSchema,
+  TemplateGenerationSchema,
+} from '../generate/from-template.js';
+import {
+  generateFromPrompt,
+  GenerateFromPromptOptsSchema,
+  GenerationAttemptSchema,
+  PromptGenerationSchema,
+} from '../generate/llm/generate.js';
 import type { LlmProvider } from '../generate/llm/provider.js';
-import { ParamSpecSchema } from '../generate/params.js';
-import type { TemplateRegistry } from '../generate/registry.js';
+import { TemplateInfoSchema, type TemplateRegistry } from '../generate/registry.js';
 import { libraryCache, type Library } from '../library/index.js';
+import { plural } from '../text.js';
 import { checkForRepair } from '../workflows/checked-run.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
 import { RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';
-import { RunResultSchema } from './schemas.js';
 import { defineTool, type Tool } from './types.js';
 
 /** The library's generation cache, recording the language and generator of each entry. */
@@ -22,19 +30,13 @@ function generationCache(library: Library, language: string, generator: 'templat
   };
 }
 
-const GeneratedSchema = z.object({
-  language: z.string(),
-  source: z.string().describe('The generated script'),
-  cacheKey: z.string(),
-});
-
-const TemplateSummarySchema = z.object({
-  id: z.string().describe('<pack>/<name>: what generate_from_template takes as template'),
-  description: z.string(),
-  language: z.string(),
-  params: z.array(ParamSpecSchema),
-  example: z.record(z.string(), z.unknown()).nullable(),
-  tags: z.array(z.string()),
+const TemplateSummarySchema = TemplateInfoSchema.pick({
+  id: true,
+  description: true,
+  language: true,
+  params: true,
+  example: true,
+  tags: true,
 });
 
 function templateTools(templates: TemplateRegistry, library: Library): Tool[] {
@@ -50,12 +52,7 @@ function templateTools(templates: TemplateRegistry, library: Library): Tool[] {
         params: GenerateFromTemplateOptsSchema.shape.params,
       })
       .strict(),
-    output: GeneratedSchema.extend({
-      id: z.string(),
-      fileName: z.string(),
-      params: z.record(z.string(), z.unknown()).describe('The parameters as used, defaults filled in'),
-      cached: z.boolean().describe('True when the library cache had this exact request'),
-    }),
+    output: TemplateGenerationSchema,
     annotations: { readOnly: true, idempotent: true },
     text: (generated) => generated.source,
     handler: ({ template, params }) => {
@@ -110,26 +107,15 @@ function llmTool({ engine, library, templates }: BuiltinToolDeps, llm: LlmProvid
         limits: shape.limits,
       })
       .strict(),
-    output: GeneratedSchema.extend({
-      ok: z.boolean().describe('The last attempt passed its check (and its run, with run)'),
-      model: z.string(),
-      attempts: z.array(
-        z.object({
-          attempt: z.number().int(),
-          ok: z.boolean(),
-          fromCache: z.boolean(),
-          llmMs: z.number(),
-          code: z.string(),
-          check: z.object({ ok: z.boolean(), message: z.string() }).nullable(),
-          error: RunResultSchema.shape.error,
-          run: RunResultSchema.nullable(),
-        }),
-      ),
+    // Every attempt but the model's whole reply (its code is there).
+    output: PromptGenerationSchema.extend({
+      attempts: z.array(GenerationAttemptSchema.omit({ reply: true })),
     }),
     annotations: { readOnly: true, idempotent: false, openWorld: true },
     timeoutMs: RUN_TOOL_TIMEOUT_MS,
     metered: { cpuMs: (out) => out.attempts.reduce((sum, a) => sum + (a.run?.usage.cpuMs ?? 0), 0) },
-    text: (out) => `${out.ok ? 'ok' : 'failed'} after ${out.attempts.length} attempt(s)\n${out.source}`,
+    text: (out) =>
+      `${out.ok ? 'ok' : 'failed'} after ${plural(out.attempts.length, 'attempt')}\n${out.source}`,
     handler: async (input, { signal }) => {
       const language = engine.runtimes.resolve(input.language).name;
       const generated = await generateFromPrompt({

@@ -1,10 +1,17 @@
 /** Built-in library tools: search_scripts, get_script, save_script, update_script, delete_script. */
 import { z } from 'zod';
-import { SaveOptsSchema, UpdateOptsSchema } from '../library/index.js';
-import { GetOptsSchema, SearchOptsSchema } from '../library/options.js';
+import {
+  DeletedScriptSchema,
+  SaveOptsSchema,
+  ScriptNameSchema,
+  ScriptRecordSchema,
+  SearchHitSchema,
+  UpdateOptsSchema,
+} from '../library/index.js';
+import { GetOptsSchema, SearchOptsSchema, SearchQuerySchema } from '../library/options.js';
+import { plural } from '../text.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
 import { SCRIPT_PARAMS_HELP } from './script-params.js';
-import { DeletedScriptSchema, ScriptNameSchema, ScriptRecordSchema, SearchHitSchema } from './schemas.js';
 import { defineTool, type Tool } from './types.js';
 
 const NameInput = z.object({ name: ScriptNameSchema }).strict();
@@ -22,7 +29,7 @@ export function libraryTools({ library, onLibraryChange }: BuiltinToolDeps): Too
     description: 'Full-text search over the names, descriptions, tags and sources of the saved scripts.',
     input: z
       .object({
-        query: z.string().trim().min(1).max(500).describe('Words to look for (taken as plain words)'),
+        query: SearchQuerySchema,
         limit: SearchOptsSchema.shape.limit,
       })
       .strict(),
@@ -78,7 +85,7 @@ export function libraryTools({ library, onLibraryChange }: BuiltinToolDeps): Too
     input: NameInput,
     output: DeletedScriptSchema,
     annotations: { readOnly: false, destructive: true, idempotent: true },
-    text: (gone) => `deleted ${gone.name} (${gone.versions} version(s), ${gone.runs} run(s))`,
+    text: (gone) => `deleted ${gone.name} (${plural(gone.versions, 'version')}, ${plural(gone.runs, 'run')})`,
     handler: ({ name }, { principal }) => changed(library.delete(name, who(principal))),
   });
 

@@ -1,33 +1,19 @@
 /** Built-in tools that run or check code: run_code, run_script, check_code. */
 import { z } from 'zod';
-import { CHECK_LANGUAGES, CHECK_POLICIES, checkSource } from '../check/index.js';
-import { RunOptsSchema } from '../engine/options.js';
+import { checkSource, CheckOptionsSchema, CheckReportSchema, RunChecksSchema } from '../check/index.js';
+import { decodeFile, encodedFilesOf, RunOptsSchema, TextStdinSchema } from '../engine/options.js';
+import { RunResultSchema } from '../engine/result.js';
+import { RunRecordSchema, ScriptNameSchema } from '../library/index.js';
 import { GetOptsSchema } from '../library/options.js';
 import { runLibraryScript } from '../library/run.js';
+import { plural } from '../text.js';
 import { checkedRun } from '../workflows/checked-run.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
-import {
-  CheckReportSchema,
-  RunRecordSchema,
-  RunResultSchema,
-  ScriptNameSchema,
-  StdinSchema,
-  toInputFile,
-  ToolFileSchema,
-} from './schemas.js';
 import { runText } from './text.js';
 import { defineTool, type Tool } from './types.js';
 
 /** Runs have their own wall-clock limit (limits.timeoutMs, at most an hour): the tool's is only a backstop. */
 export const RUN_TOOL_TIMEOUT_MS = 3_660_000;
-
-export const ChecksSchema = z
-  .enum(CHECK_POLICIES)
-  .default('off')
-  .describe(
-    'Static checks first: strict rejects a script with error findings without running it, warn runs it and ' +
-      'reports them, off skips them (the sandbox is the wall either way)',
-  );
 
 export const RunScriptOutputSchema = z.object({
   script: z.object({ name: z.string(), version: z.number().int(), language: z.string() }),
@@ -47,14 +33,10 @@ export function runTools({ engine, library }: BuiltinToolDeps): Tool[] {
       .object({
         language: RunOptsSchema.shape.language,
         source: RunOptsSchema.shape.source,
-        stdin: StdinSchema,
-        files: z
-          .array(ToolFileSchema)
-          .max(100)
-          .optional()
-          .describe(RunOptsSchema.shape.files.description ?? ''),
+        stdin: TextStdinSchema.optional(),
+        files: encodedFilesOf(RunOptsSchema.shape.files),
         limits: RunOptsSchema.shape.limits,
-        checks: ChecksSchema,
+        checks: RunChecksSchema,
       })
       .strict(),
     output: RunResultSchema,
@@ -65,7 +47,7 @@ export function runTools({ engine, library }: BuiltinToolDeps): Tool[] {
     handler: async (input, { signal }) => {
       const language = engine.runtimes.resolve(input.language).name;
       const { source, stdin, limits } = input;
-      const files = input.files?.map(toInputFile);
+      const files = input.files?.map(decodeFile);
       return checkedRun({
         language,
         source,
@@ -85,7 +67,7 @@ export function runTools({ engine, library }: BuiltinToolDeps): Tool[] {
       .object({
         name: ScriptNameSchema,
         version: GetOptsSchema.shape.version,
-        stdin: StdinSchema,
+        stdin: TextStdinSchema.optional(),
         limits: RunOptsSchema.shape.limits,
       })
       .strict(),
@@ -116,26 +98,13 @@ export function runTools({ engine, library }: BuiltinToolDeps): Tool[] {
     description:
       'Static checks (process spawning, eval, network, host paths, FFI, introspection) with a real parser; ' +
       'reports findings with rule ids and positions. Nothing runs.',
-    input: z
-      .object({
-        language: z.enum(CHECK_LANGUAGES).describe('The language of the script'),
-        source: RunOptsSchema.shape.source,
-        policy: z
-          .enum(CHECK_POLICIES)
-          .default('strict')
-          .describe('strict: errors block (blocked true); warn: report only; off: check nothing'),
-        network: z
-          .boolean()
-          .default(false)
-          .describe('The run would have network access: the network rules do not apply'),
-      })
-      .strict(),
+    input: CheckOptionsSchema,
     output: CheckReportSchema,
     annotations: { readOnly: true, idempotent: true },
     cacheable: true,
     text: (report) =>
       [
-        `${report.blocked ? 'blocked' : 'not blocked'} (${report.findings.length} finding${report.findings.length === 1 ? '' : 's'})`,
+        `${report.blocked ? 'blocked' : 'not blocked'} (${plural(report.findings.length, 'finding')})`,
         ...report.findings.map((f) => `${f.line}:${f.column} ${f.severity} ${f.rule}: ${f.message}`),
       ].join('\n'),
     handler: (input) => checkSource(input),

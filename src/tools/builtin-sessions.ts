@@ -4,22 +4,23 @@
  * them, and each principal may hold a bounded number at once.
  */
 import { z } from 'zod';
+import { RunChecksSchema } from '../check/index.js';
 import type { Engine } from '../engine/engine.js';
+import {
+  base64Check,
+  decodeContent,
+  decodeFile,
+  EncodedFileSchema,
+  encodedFilesOf,
+  TextStdinSchema,
+} from '../engine/options.js';
+import { OutputFileInfoSchema, RunResultSchema } from '../engine/result.js';
 import { SessionOptsSchema, SessionRunOptsSchema, type Session } from '../engine/session.js';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionsError, ScriptboxError } from '../errors.js';
 import type { Principal } from '../access/guard-types.js';
 import { checkedRun } from '../workflows/checked-run.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
-import { ChecksSchema, RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';
-import {
-  base64Check,
-  fileContent,
-  OutputFileInfoSchema,
-  RunResultSchema,
-  StdinSchema,
-  toInputFile,
-  ToolFileSchema,
-} from './schemas.js';
+import { RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';
 import { runText } from './text.js';
 import { defineTool, type Tool } from './types.js';
 
@@ -48,21 +49,26 @@ export class SessionStore {
       (entry) => entry.owner === owner && !entry.session.closed,
     );
     if (held.length >= this.maxPerOwner) {
-      const issue = `sessionId: ${held.length} sessions are open already; close one with session_close`;
-      throw new InvalidOptionsError(issue, [issue]);
+      // As the HTTP API says it: a limit on the caller, not a bad argument.
+      throw new ScriptboxError(
+        'RATE_LIMITED',
+        `${held.length} sessions are open for this caller (the most this server allows); close one with session_close`,
+      );
     }
     const session = await this.engine.createSession(opts);
     this.sessions.set(session.id, { session, owner });
     return session;
   }
 
-  /** The caller's open session `id`, or InvalidOptionsError (the same for someone else's session). */
+  /** The caller's open session `id`, or SESSION_NOT_FOUND (the same for someone else's session). */
   get(principal: Principal | undefined, id: string): Session {
     const entry = this.sessions.get(id);
     if (entry?.session.closed) this.sessions.delete(id);
     if (!entry || entry.session.closed || entry.owner !== ownerOf(principal)) {
-      const issue = `sessionId: no open session ${id} (it closed, or was never yours); start one with session_create`;
-      throw new InvalidOptionsError(issue, [issue]);
+      throw new ScriptboxError(
+        'SESSION_NOT_FOUND',
+        `no open session ${id} (it closed, or was never yours); create one with session_create`,
+      );
     }
     return entry.session;
   }
@@ -95,17 +101,13 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
       limits: true,
       idleTimeoutMs: true,
     }).extend({
-      files: z
-        .array(ToolFileSchema)
-        .max(100)
-        .optional()
-        .describe(SessionOptsSchema.shape.files.description ?? ''),
+      files: encodedFilesOf(SessionOptsSchema.shape.files),
     }),
     output: z.object({ sessionId: z.string(), language: z.string() }),
     annotations: { readOnly: false, idempotent: false },
     metered: { cpuMs: () => 0 },
-    handler: async ({ files, ...opts }, { principal }) => {
-      const session = await store.create(principal, { ...opts, files: files?.map(toInputFile) });
+    handler: async ({ files, ...opts }, { principal, signal }) => {
+      const session = await store.create(principal, { ...opts, files: files?.map(decodeFile), signal });
       return { sessionId: session.id, language: session.runtime.name };
     },
   });
@@ -114,11 +116,11 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
     name: 'session_upload',
     title: 'Upload a file into a session',
     description: "Writes a file into the session's work dir (a relative path; it stays for later runs).",
-    input: SessionId.extend(ToolFileSchema.shape).superRefine(base64Check),
+    input: SessionId.extend(EncodedFileSchema.shape).superRefine(base64Check),
     output: z.object({ name: z.string(), bytes: z.number().int() }),
     annotations: { readOnly: false, idempotent: true },
     handler: async ({ sessionId, ...file }, { principal }) => {
-      const content = fileContent(file);
+      const content = decodeContent(file);
       await store.get(principal, sessionId).uploadFile(file.name, content);
       return { name: file.name, bytes: Buffer.byteLength(content) };
     },
@@ -147,8 +149,8 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
     output: z.object({
       name: z.string(),
       bytes: z.number().int(),
-      encoding: z.enum(['utf8', 'base64']),
-      content: z.string(),
+      encoding: EncodedFileSchema.shape.encoding,
+      content: EncodedFileSchema.shape.content,
     }),
     annotations: { readOnly: true, idempotent: true },
     text: (file) =>
@@ -176,9 +178,9 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
     description: 'Runs a script in the session (its work dir and files persist); same result as run_code.',
     input: SessionId.extend({
       source: SessionRunOptsSchema.shape.source,
-      stdin: StdinSchema,
+      stdin: TextStdinSchema.optional(),
       limits: SessionRunOptsSchema.shape.limits,
-      checks: ChecksSchema,
+      checks: RunChecksSchema,
     }),
     output: RunResultSchema,
     annotations: { readOnly: false, idempotent: false },

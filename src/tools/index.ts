@@ -15,13 +15,6 @@ export {
 export { decodeStrictArguments, toStrictSchema, type JsonSchema, type OpenAiTool } from './openai.js';
 export { parseScriptParams, SCRIPT_PARAMS_HELP, type ScriptParams } from './script-params.js';
 export { scriptTool, scriptToolName, syncScriptTools, type ScriptToolSync } from './script-tools.js';
-export {
-  CheckReportSchema,
-  RunResultSchema,
-  ScriptRecordSchema,
-  ScriptSummarySchema,
-  ToolFileSchema,
-} from './schemas.js';
 export { createToolbox, type Toolbox, type ToolboxOpts } from './toolbox.js';
 export {
   defineTool,

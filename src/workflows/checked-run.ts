@@ -7,6 +7,7 @@
 import { checkSource, formatFinding, isCheckLanguage, type CheckPolicy } from '../check/index.js';
 import type { RunResult } from '../engine/result.js';
 import { baseResult } from '../engine/to-result.js';
+import { plural } from '../text.js';
 
 export interface CheckedRunOpts {
   /** The runtime's name (python, javascript, typescript, bash, or a configured one the checker skips). */
@@ -26,7 +27,7 @@ export async function checkedRun(opts: CheckedRunOpts): Promise<RunResult> {
     const errors = report.findings.filter((finding) => finding.severity === 'error');
     const first = errors[0];
     const message =
-      `rejected by the static checks (${errors.length} error${errors.length === 1 ? '' : 's'}; ` +
+      `rejected by the static checks (${plural(errors.length, 'error')}; ` +
       `the first: ${first ? formatFinding(first, 'script') : 'unknown'}). ` +
       'Change the script, or pass checks "warn" to run it anyway: the sandbox still holds.';
     return {

@@ -2,6 +2,7 @@
  * Server-wide ceilings as each face says them: the engine refuses a limit above its ceiling (one check,
  * engine/ceilings.ts), and the HTTP API names `limits.memoryMb`, Piston `run_memory_limit` (in bytes), MCP
  * tools `limits.memoryMb`, the CLI `--memory`; `scriptbox serve` takes the ceilings from SCRIPTBOX_MAX_*.
+ * An invalid limit is named the same way (engine/face-words.ts): `--timeout`, `run_timeout`, `limits.timeoutMs`.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -155,6 +156,49 @@ describe('Piston API', () => {
     const ok = await execute({ run_timeout: 20_000, run_memory_limit: CEILING_MB * MiB });
     expect(ok.statusCode).toBe(200);
     expect(ok.json<{ run: { stdout: string } }>().run.stdout).toBe('1\n');
+  });
+});
+
+describe('an invalid limit names the knob of the face it came through', () => {
+  it('HTTP API: limits.timeoutMs: 0 is INVALID_OPTIONS naming limits.timeoutMs', async () => {
+    const res = await post('/v1/runs', { language: 'bash', source: 'echo x', limits: { timeoutMs: 0 } });
+    const { error } = res.json<ErrorAnswer & { error: { issues: string[] } }>();
+    expect([res.statusCode, error.code, error.issues]).toEqual([
+      400,
+      'INVALID_OPTIONS',
+      ['limits.timeoutMs: Too small: expected number to be >=1'],
+    ]);
+  });
+
+  it('Piston: run_timeout -1, and one past what scriptbox can give, name run_timeout', async () => {
+    const execute = (extra: object) =>
+      post('/api/v2/execute', { language: 'bash', version: '*', files: [{ content: 'echo x' }], ...extra });
+    const negative = await execute({ run_timeout: -1 });
+    expect([negative.statusCode, negative.json()]).toEqual([
+      400,
+      { message: 'run_timeout must be non-negative' },
+    ]);
+    // Past the engine's own range (not a ceiling): the engine's issue, said with Piston's name.
+    const huge = await execute({ run_timeout: 4_000_000 });
+    expect([huge.statusCode, huge.json()]).toEqual([
+      400,
+      { message: 'run_timeout: Too big: expected number to be <=3600000' },
+    ]);
+  });
+
+  it('CLI: --timeout 0 is a usage error (exit 2) naming --timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scriptbox-knob-cli-'));
+    try {
+      writeFileSync(join(dir, 'hello.sh'), 'echo hello\n');
+      const run = await runCli(['run', 'hello.sh', '--timeout', '0'], { cwd: dir });
+      expect([run.code, run.stdout]).toEqual([2, '']);
+      expect(run.stderr).toMatch(
+        /--timeout <ms>' argument '0' is invalid\. Too small: expected number to be >=1/,
+      );
+      expect(run.stderr).not.toMatch(/limits\.timeoutMs|run_timeout/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * `scriptbox analyze` as a user runs it: a CSV on disk, an analysis by name, columns as arguments; the
  * script's result (sandboxed) equals `--direct` (the TypeScript engine); charts land in --out-dir; bad
- * files and names exit 2 with a message that says what to change.
+ * files and names exit 2 with a message that says what to change; a table the analysis cannot be computed
+ * for exits 1 with the same message on both paths.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { tableToCsv } from '../../src/workflows/analysis/canonical-csv.js';
 import { expectClose } from './analysis/harness.js';
 import { housing } from './analysis/datasets.js';
 import { runCli } from './cli-process.js';
+import { bwrapStarted } from './sandbox-processes.js';
 
 let dir: string;
 beforeAll(() => {
@@ -83,12 +85,55 @@ describe('scriptbox analyze', () => {
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });
 
-  test('a script-side failure exits 1 with its message', async () => {
-    // Regression on a target with every value missing leaves no rows: the script says so.
+  test('a table the analysis cannot be computed for: exit 1 and the same message, script or --direct', async () => {
+    // Regression on a target with every value missing leaves no rows: the user's data problem, which the
+    // script and the direct engine report alike (as `error` of the same JSON object, or on stderr).
     writeFileSync(join(dir, 'empty-target.csv'), 'x,y\n1,\n2,\n3,\n');
-    const result = await runCli(['analyze', 'empty-target.csv', 'regression', 'y', 'x'], { cwd: dir });
-    expect(result.code).toBe(1);
-    expect(result.stdout + result.stderr).toMatch(/regression: /);
-    expect(result.stderr).not.toMatch(STACK_FRAME);
+    const args = ['analyze', 'empty-target.csv', 'regression', 'y', 'x'];
+    const [script, direct, scriptJson, directJson] = await Promise.all([
+      runCli(args, { cwd: dir }),
+      runCli([...args, '--direct'], { cwd: dir }),
+      runCli([...args, '--json'], { cwd: dir }),
+      runCli([...args, '--json', '--direct'], { cwd: dir }),
+    ]);
+    expect([script.code, direct.code, scriptJson.code, directJson.code]).toEqual([1, 1, 1, 1]);
+
+    const fromScript = json(scriptJson.stdout);
+    const fromDirect = json(directJson.stdout);
+    expect(fromScript).toMatchObject({
+      analysis: 'regression',
+      ok: false,
+      error: expect.stringMatching(/^regression: /) as string,
+    });
+    expect(fromDirect).toMatchObject({ analysis: 'regression', ok: false, engine: 'direct' });
+    expect(fromDirect.error).toBe(fromScript.error);
+    expect(fromDirect.params).toEqual(fromScript.params);
+    expect('result' in fromScript || 'result' in fromDirect).toBe(false);
+
+    // Without --json: nothing on stdout, the message on stderr; the script path adds its usage line.
+    const message = `scriptbox: ${String(fromScript.error)}\n`;
+    expect([script.stdout, direct.stdout]).toEqual(['', '']);
+    expect(direct.stderr).toBe(message);
+    expect(script.stderr.startsWith(message)).toBe(true);
+    expect(script.stderr.slice(message.length)).toMatch(/^scriptbox: ran in \d+ ms/);
+    for (const run of [script, direct]) expect(run.stderr).not.toMatch(STACK_FRAME);
   });
+});
+
+test('Ctrl-C (SIGINT) cancels the analysis: its run ends as cancelled, exit 130', async () => {
+  let interrupted: Promise<void> = Promise.resolve();
+  const run = await runCli(['analyze', 'flats.csv', 'descriptive', '--json'], {
+    cwd: dir,
+    onSpawn: (pid) => {
+      interrupted = bwrapStarted(pid).then(() => void process.kill(pid, 'SIGINT'));
+    },
+  });
+  await interrupted;
+  expect(run.code).toBe(130);
+  expect(json(run.stdout)).toMatchObject({
+    analysis: 'descriptive',
+    ok: false,
+    error: 'descriptive was cancelled before it finished',
+  });
+  expect(run.stderr).not.toMatch(STACK_FRAME);
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, ScriptboxError, type RunResult } from '../../src/index.js';
+import { createEngine, RunResultSchema, ScriptboxError, type RunResult } from '../../src/index.js';
 import type { LlmProvider } from '../../src/generate/index.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
 import type { Principal, ServiceGuard } from '../../src/access/guard-types.js';
@@ -100,6 +100,8 @@ describe('runs', () => {
     });
     expect(res.statusCode).toBe(200);
     const result = res.json<RunResult>();
+    // What /openapi.json documents for the answer (additionalProperties: false included).
+    expect(RunResultSchema.strict().safeParse(result).error).toBeUndefined();
     expect(result.stdout).toBe('HI 00ff\n');
     expect(result.language).toBe('python');
     expect(fake.calls.audit.slice(before)).toMatchObject([
@@ -279,7 +281,7 @@ describe('sessions', () => {
     });
     expect(escape.statusCode).toBe(404);
     const asBob = await app.inject({ method: 'GET', url: `${url}/files`, headers: BOB });
-    expect(asBob.statusCode).toBe(404);
+    expect([asBob.statusCode, asBob.json<Answer>().error.code]).toEqual([404, 'SESSION_NOT_FOUND']);
     expect((await app.inject({ method: 'DELETE', url, headers: BOB })).statusCode).toBe(404);
     expect((await app.inject({ method: 'DELETE', url, headers: ALICE })).statusCode).toBe(204);
     expect((await post(`${url}/runs`, { source: 'print(1)' })).statusCode).toBe(404);
@@ -355,9 +357,25 @@ describe('library, templates, generation, checks', () => {
       id: 'stats/descriptive',
       paramsJsonSchema: { type: 'object' },
     });
-    expect(
-      (await app.inject({ method: 'GET', url: '/v1/templates/stats/nope', headers: ALICE })).statusCode,
-    ).toBe(404);
+    // An unknown template is the same mistake shown or generated from: 404 TEMPLATE_NOT_FOUND, said in routes.
+    const unknown = [
+      await app.inject({ method: 'GET', url: '/v1/templates/stats/nope', headers: ALICE }),
+      await post('/v1/generate', { template: 'stats/nope' }),
+    ].map((r) => [r.statusCode, r.json<{ error: { code: string; message: string } }>().error]);
+    for (const answer of unknown) {
+      expect(answer).toEqual([
+        404,
+        {
+          code: 'TEMPLATE_NOT_FOUND',
+          message: expect.stringMatching(/^no template "stats\/nope" .*; see GET \/v1\/templates$/) as string,
+        },
+      ]);
+    }
+    const badParams = await post('/v1/generate', { template: 'stats/descriptive', params: { bogus: 1 } });
+    expect([badParams.statusCode, badParams.json<Answer>().error.message]).toEqual([
+      400,
+      expect.stringMatching(/\nsee GET \/v1\/templates\/stats\/descriptive$/),
+    ]);
     const example = shown.json<{ example: Record<string, unknown> }>().example;
     const first = await post('/v1/generate', { template: 'stats/descriptive', params: example });
     const second = await post('/v1/generate', { template: 'stats/descriptive', params: example });

@@ -1,7 +1,7 @@
 /**
  * /openapi.json covers every registered route with the request schemas the server validates with (the
- * library's own zod schemas), and a fuzz over every route's body: malformed bodies get a 4xx with a message,
- * never a 500 or a stack trace.
+ * library's own zod schemas) and the schemas of what each route answers (the same ones), and a fuzz over
+ * every route's body: malformed bodies get a 4xx with a message, never a 500 or a stack trace.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,12 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestJsonSchema } from '../../src/faces/http/openapi.js';
+import { ERROR_KINDS, RunResultSchema } from '../../src/engine/result.js';
+import {
+  OpenApiDocumentSchema,
+  requestJsonSchema,
+  responseJsonSchema,
+} from '../../src/faces/http/openapi.js';
 import { PistonExecuteSchema } from '../../src/faces/http/piston.js';
 import * as http from '../../src/faces/http/schemas.js';
 import { createServer } from '../../src/faces/http/server.js';
@@ -31,9 +36,12 @@ const guard: ServiceGuard = {
 
 let app: FastifyInstance;
 let home: string;
-let doc: {
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
-};
+type Content = Record<string, { schema: unknown }>;
+interface Operation {
+  requestBody?: { content: Content };
+  responses: Record<string, { description: string; content?: Content }>;
+}
+let doc: { paths: Record<string, Record<string, Operation>> };
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'scriptbox-http-openapi-'));
   const engine = await createEngine({ pool: { size: 0 } });
@@ -164,6 +172,75 @@ describe('/openapi.json', () => {
       const expected = BODY_SCHEMAS[key];
       expect(expected, key).toBeDefined();
       if (expected) expect(schema, key).toEqual(requestJsonSchema(expected));
+    }
+  });
+
+  it('documents what every route answers with a schema: none is {}, only 204 has no content', () => {
+    const answers = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) =>
+        Object.entries(op.responses)
+          .filter(([status]) => status.startsWith('2'))
+          .map(([status, answer]) => [`${method.toUpperCase()} ${path} ${status}`, answer] as const),
+      ),
+    );
+    expect(answers.length).toBe(registeredRoutes().length);
+    for (const [key, answer] of answers) {
+      if (key.endsWith(' 204')) {
+        expect(answer.content, key).toBeUndefined();
+        continue;
+      }
+      const schemas = Object.values(answer.content ?? {}).map((content) => content.schema);
+      expect(schemas.length, key).toBe(1);
+      for (const schema of schemas) {
+        expect(schema, key).not.toEqual({});
+        // A type of its own, or a choice between schemas that each have one.
+        const { type, anyOf } = schema as { type?: unknown; anyOf?: Array<{ type?: unknown }> };
+        const types = anyOf ? anyOf.map((branch) => branch.type) : [type];
+        expect(
+          types.every((t) => typeof t === 'string'),
+          key,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('documents POST /v1/runs as answering the RunResult the engine returns', () => {
+    const schema = doc.paths['/v1/runs']?.['post']?.responses['200']?.content?.['application/json']
+      ?.schema as {
+      properties: Record<string, { properties?: Record<string, unknown>; anyOf?: unknown[] }>;
+      required: string[];
+    };
+    expect(schema).toEqual(responseJsonSchema(RunResultSchema));
+    const fields = ['ok', 'language', 'exitCode', 'signal', 'stdout', 'stderr', 'truncated', 'error'];
+    const more = ['usage', 'files', 'scriptHash'];
+    expect(Object.keys(schema.properties).sort()).toEqual([...fields, ...more, 'findings'].sort());
+    expect([...schema.required].sort()).toEqual([...fields, ...more].sort());
+    expect(Object.keys(schema.properties['usage']?.properties ?? {})).toEqual([
+      'wallMs',
+      'cpuMs',
+      'peakMemoryBytes',
+    ]);
+    expect(schema.properties['error']?.anyOf?.[0]).toMatchObject({
+      properties: { kind: { enum: [...ERROR_KINDS] } },
+    });
+    // The session run and a batch's items answer the same RunResult.
+    const sessionRun = doc.paths['/v1/sessions/{id}/runs']?.['post']?.responses['200'];
+    expect(sessionRun?.content?.['application/json']?.schema).toEqual(schema);
+  });
+
+  it('answers what it documents', async () => {
+    const answers: Record<string, z.ZodType> = {
+      '/health': http.HealthSchema,
+      '/v1/version': http.VersionSchema,
+      '/v1/scripts': http.ScriptListSchema,
+      '/v1/templates': http.TemplateListSchema,
+      '/v1/templates/stats/descriptive': http.PublicTemplateDetailsSchema,
+      '/openapi.json': OpenApiDocumentSchema,
+    };
+    for (const [url, schema] of Object.entries(answers)) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(schema.safeParse(res.json()).error, url).toBeUndefined();
     }
   });
 

@@ -14,6 +14,7 @@ import {
   type Library,
   type SaveOpts,
 } from '../../src/library/index.js';
+import { thrownScriptboxError } from '../support/errors.js';
 
 let dir: string;
 let lib: Library;
@@ -155,9 +156,12 @@ describe('save and get', () => {
   test('unknown names and versions are LIBRARY_NOT_FOUND with what to do', () => {
     lib.save(py('1'));
     expect(() => lib.get('math_addition_002.py')).toThrow(LibraryNotFoundError);
-    expect(() => lib.get('math_addition_002.py')).toThrow(
-      'no script named math_addition_002.py; see `scriptbox scripts list`',
-    );
+    expect(() => lib.get('math_addition_002.py')).toThrow('no script named math_addition_002.py');
+    // Where to list the scripts is each face's to say (`scriptbox scripts list`, GET /v1/scripts).
+    expect(thrownScriptboxError(() => lib.get('math_addition_002.py')).data).toEqual({
+      name: 'math_addition_002.py',
+      see: { what: 'scripts' },
+    });
     expect(() => lib.get('math_addition_001.js')).toThrow(/no script named math_addition_001\.js/);
     expect(() => lib.get('math_addition_001.py', { version: 2 })).toThrow(
       'math_addition_001.py has no version 2: its versions are 1 to 1',

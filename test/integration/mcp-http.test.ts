@@ -16,7 +16,10 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, type Engine } from '../../src/index.js';
+import { createEngine, type Engine, type EngineEvents } from '../../src/index.js';
+import { tableToCsv } from '../../src/workflows/analysis/canonical-csv.js';
+import { housing } from './analysis/datasets.js';
+import { waitUntil } from '../support/wait.js';
 import { mountMcpHttp, type McpHttpMount } from '../../src/faces/mcp/index.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
@@ -255,6 +258,54 @@ describe('MCP over streamable HTTP', () => {
     expect(noSession.status).toBe(400);
     expect((await alice.client.listTools()).tools.length).toBeGreaterThan(10);
     await alice.client.close();
+  });
+
+  test('analyze_table cancelled by the client: its run ends as cancelled and its sandbox is destroyed', async () => {
+    const { client } = await connect('t-alice');
+    const controller = new AbortController();
+    let sandboxId: string | undefined;
+    const destroyed = new Set<string>();
+    const finished: Array<EngineEvents['run:finish']> = [];
+    // The client cancels once the run's sandbox is up (the script then imports pandas and reads the table).
+    const onCreate = (event: EngineEvents['sandbox:create']): void => {
+      if (event.purpose !== 'run' || sandboxId !== undefined) return;
+      sandboxId = event.sandboxId;
+      controller.abort();
+    };
+    const onDestroy = (event: EngineEvents['sandbox:destroy']): void => void destroyed.add(event.sandboxId);
+    let ended: (event: EngineEvents['run:finish']) => void = () => undefined;
+    const runEnded = new Promise<EngineEvents['run:finish']>((resolve) => (ended = resolve));
+    const onFinish = (event: EngineEvents['run:finish']): void => {
+      finished.push(event);
+      ended(event);
+    };
+    engine.events.on('sandbox:create', onCreate).on('sandbox:destroy', onDestroy).on('run:finish', onFinish);
+    try {
+      const call = client.callTool(
+        {
+          name: 'analyze_table',
+          arguments: {
+            table: { name: 'flats.csv', content: tableToCsv(housing()) },
+            analysis: 'descriptive',
+          },
+        },
+        undefined,
+        { signal: controller.signal },
+      );
+      await expect(call).rejects.toThrow();
+      const finish = await runEnded;
+      expect(finish.kind).toBe('cancelled');
+      expect(finished).toHaveLength(1);
+      await waitUntil(() => sandboxId !== undefined && destroyed.has(sandboxId), {
+        what: 'the sandbox:destroy event of the cancelled run',
+      });
+    } finally {
+      engine.events
+        .off('sandbox:create', onCreate)
+        .off('sandbox:destroy', onDestroy)
+        .off('run:finish', onFinish);
+      await client.close();
+    }
   });
 
   test('closing the Fastify instance closes every MCP session', async () => {

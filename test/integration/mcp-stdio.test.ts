@@ -92,6 +92,34 @@ describe('scriptbox mcp (stdio)', () => {
     expect(text(result)).toMatch(/source/);
   });
 
+  test("a name not found: a tool error with its code, a resource read's JSON-RPC -32002; MCP's pointers", async () => {
+    const template = (await client.callTool({
+      name: 'generate_from_template',
+      arguments: { template: 'stats/nope' },
+    })) as CallToolResult;
+    expect(template.isError).toBe(true);
+    expect(text(template)).toMatch(
+      /^TEMPLATE_NOT_FOUND: no template "stats\/nope" .*; see the list_templates tool$/,
+    );
+    const script = (await client.callTool({
+      name: 'get_script',
+      arguments: { name: 'nope_none_001.py' },
+    })) as CallToolResult;
+    expect(text(script)).toBe(
+      'LIBRARY_NOT_FOUND: no script named nope_none_001.py; see the search_scripts tool',
+    );
+    const read = await client
+      .readResource({ uri: 'scriptbox://scripts/nope_none_001.py' })
+      .catch((err: unknown) => err);
+    expect(read).toMatchObject({
+      code: -32002,
+      message: expect.stringMatching(
+        /no script named nope_none_001\.py; see the search_scripts tool$/,
+      ) as string,
+      data: { code: 'LIBRARY_NOT_FOUND', name: 'nope_none_001.py' },
+    });
+  });
+
   test('a saved script is a resource, and with declared parameters a tool (list_changed is sent)', async () => {
     const source =
       '# scriptbox-params: [{"name":"n","type":"integer","description":"Count","default":3}]\nimport json,sys\nprint(json.load(sys.stdin)["n"] * 2)\n';

@@ -45,3 +45,17 @@ export async function bwrapStarted(parent: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Live host processes (not this one) whose command line holds `marker`: a script's child, seen from the host. */
+export function processesWithMarker(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(marker);
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+}

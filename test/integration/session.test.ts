@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, SessionClosedError, type Engine, type Session } from '../../src/index.js';
+import {
+  createEngine,
+  ScriptboxError,
+  SessionClosedError,
+  type Engine,
+  type EngineEvents,
+  type Session,
+} from '../../src/index.js';
 import { abortOnceOutput, waitUntil } from '../support/wait.js';
+import { diskMarker, markedSandboxProcesses } from './sandbox-processes.js';
 
 let engine: Engine;
 let py: Session;
@@ -190,6 +198,17 @@ describe('isolation and lifecycle', () => {
     await expect(refused).rejects.toThrow(/idle for 1000 ms/);
   });
 
+  it('preloads a library that starts threads (numpy) and runs threaded work in each run', async () => {
+    const np = await engine.createSession({ language: 'python', preload: ['numpy'] });
+    try {
+      const source =
+        'import numpy, threading\nt = threading.Thread(target=lambda: None)\nt.start(); t.join()\nprint(int(numpy.ones((200, 200)).dot(numpy.ones(200)).sum()))';
+      for (let i = 0; i < 2; i++) expect((await np.run({ source })).stdout).toBe('40000\n');
+    } finally {
+      await np.close();
+    }
+  });
+
   it('refuses languages without sessions and modules that cannot be preloaded', async () => {
     await expect(engine.createSession({ language: 'bash' })).rejects.toThrow(/bash has no sessions/);
     await expect(engine.createSession({ language: 'python', preload: ['no_such_module_x'] })).rejects.toThrow(
@@ -219,5 +238,115 @@ describe('javascript and typescript sessions', () => {
     } finally {
       await js.close();
     }
+  });
+});
+
+describe('cancelling createSession (its signal): no sandbox is left', () => {
+  /** Session sandboxes created and destroyed while `work` runs. */
+  async function watchSandboxes(
+    work: (created: string[]) => Promise<unknown>,
+  ): Promise<{ value: unknown; created: string[]; destroyed: Set<string> }> {
+    const created: string[] = [];
+    const destroyed = new Set<string>();
+    const onCreate = (event: EngineEvents['sandbox:create']): void => {
+      if (event.purpose === 'session') created.push(event.sandboxId);
+    };
+    const onDestroy = (event: EngineEvents['sandbox:destroy']): void => void destroyed.add(event.sandboxId);
+    engine.events.on('sandbox:create', onCreate).on('sandbox:destroy', onDestroy);
+    try {
+      return { value: await work(created).catch((err: unknown) => err), created, destroyed };
+    } finally {
+      engine.events.off('sandbox:create', onCreate).off('sandbox:destroy', onDestroy);
+    }
+  }
+
+  it('aborted as its sandbox comes up (sandbox:create): the sandbox is destroyed, it rejects with the reason', async () => {
+    const controller = new AbortController();
+    const { value, created, destroyed } = await watchSandboxes((ids) => {
+      const onCreate = (): void => {
+        if (ids.length > 0) controller.abort();
+      };
+      engine.events.on('sandbox:create', onCreate);
+      return engine
+        .createSession({ language: 'python', signal: controller.signal })
+        .finally(() => engine.events.off('sandbox:create', onCreate));
+    });
+    expect(value).toMatchObject({ code: 'CANCELLED' });
+    expect(created).toHaveLength(1);
+    // Destroyed before createSession rejected.
+    expect([...destroyed]).toContain(created[0]);
+  });
+
+  it('aborted while bwrap starts it: the start is killed, nothing of it is left', async () => {
+    // This session's bwrap has a disk size no other test uses: its processes are recognisable.
+    const marker = diskMarker(31);
+    const controller = new AbortController();
+    const { value, created } = await watchSandboxes(async () => {
+      const starting = engine.createSession({
+        language: 'python',
+        preload: ['pandas'], // a start that takes a while
+        limits: { diskMb: 31 },
+        signal: controller.signal,
+      });
+      const settled = starting.then(
+        () => 'resolved',
+        () => 'rejected',
+      );
+      await Promise.race([
+        settled,
+        waitUntil(() => markedSandboxProcesses(marker).length > 0, { what: 'the session bwrap' }),
+      ]);
+      controller.abort();
+      return starting;
+    });
+    expect(value).toMatchObject({ code: 'CANCELLED' });
+    // Cut short before its runner was ready: it never counted as created.
+    expect(created).toEqual([]);
+    expect(markedSandboxProcesses(marker)).toEqual([]);
+  });
+
+  it('aborted already: no sandbox starts', async () => {
+    const reason = new Error('not wanted');
+    const { value, created } = await watchSandboxes(() =>
+      engine.createSession({ language: 'python', signal: AbortSignal.abort(reason) }),
+    );
+    expect(value).toBeInstanceOf(ScriptboxError);
+    expect(value).toMatchObject({ code: 'CANCELLED', cause: reason });
+    expect(created).toEqual([]);
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'aborted while it waits for a free host uid: it stops waiting, and the uids stay usable',
+    async () => {
+      // Two uids of its own: two sessions hold them, a third waits.
+      const first = 2_000_100_050;
+      const small = await createEngine({ pool: { size: 0 }, sandbox: { uids: { first, last: first + 1 } } });
+      const held = await Promise.all([0, 1].map(() => small.createSession({ language: 'python' })));
+      try {
+        const created: string[] = [];
+        small.events.on('sandbox:create', (event) => created.push(event.sandboxId));
+        const controller = new AbortController();
+        const waiting = small.createSession({ language: 'python', signal: controller.signal });
+        controller.abort(); // the launch is inside the uid pool's wait by now
+        // Without the signal the wait would last the pool's 30 s, then fail as unavailable.
+        await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+        expect(created).toEqual([]);
+        await held[0]?.close();
+        const next = await small.createSession({ language: 'python' });
+        expect((await next.run({ source: 'print("free")' })).stdout).toBe('free\n');
+      } finally {
+        await small.close();
+      }
+    },
+  );
+
+  it('a run cancelled before it starts is not run at all (the session stays)', async () => {
+    const result = await py.run({
+      source: 'open("ran.txt", "w").write("x")',
+      signal: AbortSignal.abort(),
+    });
+    expect(result.error?.kind).toBe('cancelled');
+    const after = await py.run({ source: 'import os\nprint(os.path.exists("ran.txt"))' });
+    expect(after.stdout).toBe('False\n');
   });
 });

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, InvalidOptionsError, type Engine } from '../../src/index.js';
+import { createEngine, type Engine } from '../../src/index.js';
 import { createLlmProvider } from '../../src/generate/llm/provider.js';
 import { openLibrary, type Library } from '../../src/library/index.js';
 import { createToolbox, type Toolbox } from '../../src/tools/index.js';
@@ -121,7 +121,8 @@ describe('built-in tools', () => {
     );
     expect(read).toEqual({ name: 'out/sum.txt', bytes: 1, encoding: 'utf8', content: '3' });
     const stolen = box.registry.call('session_list_files', { sessionId }, { principal: bob });
-    await expect(stolen).rejects.toThrow(InvalidOptionsError);
+    // Someone else's session is not found, as an unknown one (and as the HTTP API says it).
+    await expect(stolen).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
     expect(await box.registry.call('session_close', { sessionId }, { principal: alice })).toEqual({
       closed: true,
     });

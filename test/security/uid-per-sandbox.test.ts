@@ -267,22 +267,24 @@ describe('uids come back only when nothing of their sandbox is left', () => {
     return uids;
   }
 
-  it.runIf(IS_ROOT)(
-    'a small range is recycled after each sandbox is destroyed, least recently used first',
-    async () => {
-      const first = OWN_UIDS.first + 1;
-      const small = await createEngine({
-        limits: HOLD_LIMITS,
-        pool: { size: 0 },
-        sandbox: { uids: { first, last: first + 1 } },
-      });
-      try {
-        expect(await uidsOfRuns(small, 4)).toEqual([first, first + 1, first, first + 1]);
-      } finally {
-        await small.close();
-      }
-    },
-  );
+  it.runIf(IS_ROOT)('a small range is recycled after each sandbox is destroyed', async () => {
+    const first = OWN_UIDS.first + 1;
+    const small = await createEngine({
+      limits: HOLD_LIMITS,
+      pool: { size: 0 },
+      sandbox: { uids: { first, last: first + 1 } },
+    });
+    try {
+      // Four runs on two uids: each is handed out again once its sandbox is gone. (Which one comes
+      // back first depends on when the host's process scans finish; test/unit/uid-pool.test.ts pins
+      // the least-recently-used order with scripted scans.)
+      const uids = await uidsOfRuns(small, 4);
+      expect(uids.slice(0, 2)).toEqual([first, first + 1]);
+      expect(uids.every((uid) => uid === first || uid === first + 1)).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
 
   it.runIf(IS_ROOT)('a host process of a uid keeps that uid out of use until it is gone', async () => {
     const first = OWN_UIDS.first + 3;

@@ -1,16 +1,13 @@
 /** What users are told about files over Telegram's download limit, before anything is downloaded. */
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MAX_DOWNLOAD_BYTES,
-  formatMegabytes,
-  tooLargeNotice,
-} from '../../src/faces/telegram/uploads.js';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, tooLargeNotice } from '../../src/faces/telegram/uploads.js';
+import { megabytes } from '../../src/text.js';
 
 describe('upload size answers', () => {
   it('uses Telegram’s 20 MB getFile limit by default', () => {
     expect(DEFAULT_MAX_DOWNLOAD_BYTES).toBe(20 * 1024 * 1024);
-    expect(formatMegabytes(DEFAULT_MAX_DOWNLOAD_BYTES)).toBe('20 MB');
-    expect(formatMegabytes(31.2 * 1024 * 1024)).toBe('31.2 MB');
+    expect(megabytes(DEFAULT_MAX_DOWNLOAD_BYTES)).toBe('20 MB');
+    expect(megabytes(31.2 * 1024 * 1024)).toBe('31.2 MB');
   });
 
   it('names the size, the limit and the formats accepted', () => {

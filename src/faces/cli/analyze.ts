@@ -16,8 +16,10 @@ import { parseParamArgs } from '../../generate/param-args.js';
 import { createTemplateRegistry } from '../../generate/registry.js';
 import { ANALYSES, findAnalysis } from '../../workflows/analysis/analyses/index.js';
 import { oneShotRunner, runAnalysis, usageLine } from '../../workflows/analysis/analyze.js';
+import { analyzeDirectly } from '../../workflows/analysis/direct-run.js';
 import { readDataset } from '../../workflows/analysis/dataset.js';
 import { renderBlocksAsText } from '../../workflows/analysis/render-text.js';
+import { Interrupt } from './interrupt.js';
 import { printJson, readUserFile } from './io.js';
 import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { rawOption, writeUntrusted } from './terminal-safe.js';
@@ -47,7 +49,8 @@ Exit codes:
   1   the analysis failed (its message says why: a column that does not fit, too few rows, ...)
   2   usage error: unknown analysis or parameter, a file that cannot be read as a table
   3   the run hit a limit
-  70  the sandbox failed`;
+  70  the sandbox failed
+  130 interrupted (Ctrl-C): the run is cancelled`;
 }
 
 export function analyzeCommand(setExitCode: (code: number) => void): Command {
@@ -87,15 +90,26 @@ async function analyze(file: string, name: string, columns: string[], opts: Anal
   const fromColumns = columns.length > 0 ? spec.paramsFromColumns(columns, dataset.table) : {};
   const params = { ...fromColumns, ...parseParamArgs(template.params, opts.param, spec.templateId) };
 
+  // A table the analysis cannot be computed for is reported alike on both paths: exit 1, the same message
+  // (on stderr, or as `error` of the same JSON object), as the template's script says it.
   if (opts.direct) {
-    const resolved = registry.resolveParams(spec.templateId, { ...params, file: dataset.fileName });
-    const result = spec.direct(dataset.table, resolved);
-    if (opts.json) await printJson({ analysis: spec.name, params: resolved, result, engine: 'direct' });
-    else await out(renderBlocksAsText(spec.present(result)));
-    return 0;
+    const done = analyzeDirectly({ registry, dataset, spec, params });
+    if (opts.json) {
+      await printJson({
+        analysis: spec.name,
+        params: done.params,
+        ok: done.error === undefined,
+        ...(done.result ? { result: done.result } : { error: done.error }),
+        engine: 'direct',
+      });
+    } else if (done.error !== undefined) await note(done.error);
+    else await out(renderBlocksAsText(done.blocks));
+    return done.error === undefined ? 0 : 1;
   }
 
   const engine = await createEngine({ pool: { size: 0 } });
+  // Ctrl-C (or SIGTERM) cancels the run: its sandbox is freed, the exit code says which signal came.
+  const interrupt = new Interrupt();
   try {
     const done = await runAnalysis({
       registry,
@@ -103,6 +117,7 @@ async function analyze(file: string, name: string, columns: string[], opts: Anal
       spec,
       params,
       runner: oneShotRunner(engine, dataset, limitsFrom(opts)),
+      signal: interrupt.signal,
     });
     const charts = done.charts.length > 0 ? writeCharts(opts.outDir, done.charts) : [];
     if (opts.json) {
@@ -116,12 +131,15 @@ async function analyze(file: string, name: string, columns: string[], opts: Anal
         script: done.script,
       });
     } else {
-      await out(renderBlocksAsText(done.blocks));
+      if (done.error !== undefined) await note(done.error);
+      else await out(renderBlocksAsText(done.blocks));
       for (const chart of charts) await note(`chart: ${chart}`);
       await note(usageLine(done.run));
     }
+    if (interrupt.exitCode !== null) return interrupt.exitCode;
     return done.error === undefined ? 0 : Math.max(1, exitCodeForResult(done.run));
   } finally {
+    interrupt.dispose();
     await engine.close();
   }
 }

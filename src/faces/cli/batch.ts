@@ -17,6 +17,7 @@ import {
 import { createEngine } from '../../engine/engine.js';
 import { UsageError } from '../../errors.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
+import { plural } from '../../text.js';
 import { readAll, readUserFile, writeText } from './io.js';
 import { ProgressBar } from './progress.js';
 import { Interrupt } from './interrupt.js';
@@ -160,7 +161,7 @@ function prefixed(index: number, text: string): string {
 export function formatBatchSummary(batch: BatchResult): string {
   const { summary } = batch;
   const lines = [
-    `scriptbox: ${summary.total} item${summary.total === 1 ? '' : 's'} · ${summary.succeeded} ok · ` +
+    `scriptbox: ${plural(summary.total, 'item')} · ${summary.succeeded} ok · ` +
       `${summary.failed} failed · ${summary.wallMs} ms · cpu ${summary.cpuMs} ms`,
   ];
   const kinds = Object.entries(summary.byKind).sort(

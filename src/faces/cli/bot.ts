@@ -3,8 +3,8 @@
  * the chat engine as a Telegram bot (src/faces/telegram), long polling. The token comes from --token or
  * SCRIPTBOX_TELEGRAM_TOKEN (better: `ps` shows options to every user); it is never printed. The library is the one
  * under SCRIPTBOX_HOME and the LLM comes from SCRIPTBOX_LLM_*. Logs go to stderr as JSON lines. Ctrl-C or
- * SIGTERM stops polling, lets the messages already received be answered, then closes every session; a
- * second one exits at once.
+ * SIGTERM stops polling, lets the messages already received be answered (cancelling what still runs
+ * after the bot's shutdown grace), then closes every session; a second one exits at once.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ import { createTemplateRegistry } from '../../generate/registry.js';
 import { openLibrary } from '../../library/index.js';
 import { createChatEngine } from '../../workflows/chat/engine.js';
 import type { ChatEngine } from '../../workflows/chat/types.js';
-import { createTelegramBot } from '../telegram/bot.js';
+import { createTelegramBot, DEFAULT_SHUTDOWN_GRACE_MS } from '../telegram/bot.js';
 import { DEFAULT_MESSAGES_PER_MINUTE } from '../telegram/user-rate-limit.js';
 import { Interrupt } from './interrupt.js';
 import { writeText } from './io.js';
@@ -96,7 +96,8 @@ async function runTelegram(opts: TelegramCliOpts): Promise<number> {
       'abort',
       () => {
         process.stderr.write(
-          'scriptbox: stopping: answering the messages already received (again to exit now)\n',
+          'scriptbox: stopping: answering the messages already received (what still runs after ' +
+            `${DEFAULT_SHUTDOWN_GRACE_MS / 1000} s is cancelled; again to exit now)\n`,
         );
         stopping = bot.stop();
       },

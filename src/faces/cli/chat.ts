@@ -115,8 +115,10 @@ async function inputFor(message: string): Promise<ChatInput | null> {
 async function converse(chatEngine: ChatEngine, opts: ChatCliOpts, stopped: AbortSignal): Promise<void> {
   const interactive = process.stdin.isTTY && process.stdout.isTTY;
   const send = async (input: ChatInput): Promise<void> => {
+    // Ctrl-C cancels the message being answered (its run, a session starting, an LLM request) at once.
     const replies = await chatEngine.handle(CONVERSATION_ID, input, {
       onProgress: (progress) => void writeUntrusted(process.stderr, `… ${progress.text}\n`, opts.raw),
+      signal: stopped,
     });
     if (!stopped.aborted) await printReplies(replies, opts.outDir, opts.raw);
   };
@@ -163,8 +165,6 @@ async function chat(opts: ChatCliOpts): Promise<number> {
     llm: llmProviderFromEnv(),
   });
   const interrupt = new Interrupt();
-  // Closing the chat cancels a run in progress, so the message being answered ends at once.
-  interrupt.signal.addEventListener('abort', () => void chatEngine.close(), { once: true });
   try {
     await converse(chatEngine, opts, interrupt.signal);
   } finally {

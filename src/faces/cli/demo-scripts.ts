@@ -4,6 +4,7 @@
  */
 import type { PartialLimits } from '../../engine/options.js';
 import type { ErrorKind } from '../../engine/result.js';
+import { plural } from '../../text.js';
 
 /** What the host prepares for the demos: a TCP listener on its own loopback that nothing may reach. */
 export interface DemoHost {
@@ -128,6 +129,8 @@ for address in [('127.0.0.1', ${host.port}), ('1.1.1.1', 443)]:
     expectStdout: ['tcp 1.1.1.1:443: blocked'],
     forbidStdout: ['CONNECTED'],
     hostCheck: (host) =>
-      host.connections() === 0 ? null : `the host listener received ${host.connections()} connection(s)`,
+      host.connections() === 0
+        ? null
+        : `the host listener received ${plural(host.connections(), 'connection')}`,
   },
 ];

@@ -1,5 +1,6 @@
 /** `scriptbox doctor`'s rendering of the sandbox self-test (sandbox/self-test.ts runs the checks). */
 import type { SelfTestReport } from '../../sandbox/self-test-check.js';
+import { plural } from '../../text.js';
 
 /** One line per check (✓/✗), the fix indented under each failing one, then a verdict. */
 export function renderReport(report: SelfTestReport): string {
@@ -15,9 +16,9 @@ export function renderReport(report: SelfTestReport): string {
   lines.push(
     '',
     failedRequired > 0
-      ? `${failedRequired} required check(s) failed: scriptbox refuses to run scripts until they are fixed.`
+      ? `${plural(failedRequired, 'required check')} failed: scriptbox refuses to run scripts until they are fixed.`
       : failedOptional > 0
-        ? `scriptbox can run scripts; ${failedOptional} optional check(s) failed.`
+        ? `scriptbox can run scripts; ${plural(failedOptional, 'optional check')} failed.`
         : 'all checks passed: scriptbox can run scripts here.',
   );
   return `${lines.join('\n')}\n`;

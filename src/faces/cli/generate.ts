@@ -22,6 +22,7 @@ import { llmProviderFromEnv } from '../../generate/llm/provider.js';
 import { parseParamArgs } from '../../generate/param-args.js';
 import { createTemplateRegistry, type TemplateRegistry } from '../../generate/registry.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
+import { plural } from '../../text.js';
 import { generationCache, saveGenerated, withLibrary } from './generate-library.js';
 import { checkForRepair } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
@@ -239,7 +240,7 @@ async function fromPrompt(id: string | undefined, prompt: string, opts: Generate
     // The model's code and its run's output are untrusted: escaped on a terminal unless --raw.
     if (opts.run) await writeUntrusted(process.stdout, last?.run?.stdout ?? '', opts.raw);
     else if (!out) await writeUntrusted(process.stdout, generation.source, opts.raw);
-    const tries = `${generation.attempts.length} attempt${generation.attempts.length === 1 ? '' : 's'}`;
+    const tries = plural(generation.attempts.length, 'attempt');
     const kept = saved ? `; saved as ${saved}` : '';
     const where = (out ? `; code in ${out}` : opts.run ? '; add --out <file> to keep the code' : '') + kept;
     await writeText(process.stderr, `scriptbox: ${generation.ok ? 'ok' : 'failed'} after ${tries}${where}\n`);

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `scriptbox` executable. Never prints a stack trace: scriptbox's own errors print their message
- * (which says what to do) with the exit code from errors.ts; anything unexpected is an internal error (70).
+ * (which says what to do, in the command line's words) with the exit code errors.ts's table gives their
+ * code; anything unexpected is an internal error (70).
  */
 import { CommanderError } from 'commander';
-import { LimitAboveCeilingError } from '../../engine/ceilings.js';
+import { inFaceWords } from '../../engine/face-words.js';
 import { exitCodeForError, ScriptboxError } from '../../errors.js';
 import { buildProgram } from './program.js';
-import { cliCeilingMessage } from './run-options.js';
+import { CLI_WORDS } from './run-options.js';
 
 const INTERNAL = 70;
 const USAGE = 2;
@@ -15,9 +16,9 @@ const USAGE = 2;
 function fail(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE; // commander printed the message
   if (err instanceof ScriptboxError) {
-    // A limit above its ceiling is said with the flag that asked for it (--memory), not limits.memoryMb.
-    const message = err instanceof LimitAboveCeilingError ? cliCeilingMessage(err.breach) : err.message;
-    process.stderr.write(`scriptbox: ${message}\n`);
+    // In the command line's words: a limit by its flag (--memory, not limits.memoryMb), where to look as a
+    // command (`scriptbox templates list`).
+    process.stderr.write(`scriptbox: ${inFaceWords(err, CLI_WORDS).message}\n`);
     return exitCodeForError(err);
   }
   process.stderr.write(`scriptbox: internal error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -5,9 +5,10 @@
 import { extname } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { CHECK_POLICIES } from '../../check/index.js';
+import { RunChecksSchema } from '../../check/index.js';
 import { CEILING_ENV } from '../../config.js';
 import { LIMIT_UNITS, type CeilingBreach } from '../../engine/ceilings.js';
+import type { FaceWords } from '../../engine/face-words.js';
 import { DEFAULT_LIMITS, LimitsSchema, type PartialLimits } from '../../engine/options.js';
 import { UsageError } from '../../errors.js';
 import type { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
@@ -75,7 +76,7 @@ export const RunCliOptsSchema = z.object({
   json: z.boolean().default(false),
   raw: z.boolean().default(false),
   unsafeNoSandbox: z.boolean().default(false),
-  checks: z.enum(CHECK_POLICIES).default('off'),
+  checks: RunChecksSchema,
 });
 export type RunCliOpts = z.infer<typeof RunCliOptsSchema>;
 
@@ -89,6 +90,21 @@ export function limitsFrom(
   if (opts.maxOutput !== undefined) limits.maxOutputBytes = opts.maxOutput;
   return limits;
 }
+
+/**
+ * The command line's words for errors: each limit by its flag (`--timeout`), a limit above its ceiling as
+ * cliCeilingMessage says it, where to look as a command (`scriptbox templates list`).
+ */
+export const CLI_WORDS: FaceWords = {
+  limits: Object.fromEntries(LIMIT_FLAGS.map((f) => [f.key, f.flags.split(' ')[0] ?? `limits.${f.key}`])),
+  ceiling: (breach) => cliCeilingMessage(breach),
+  see: (see) =>
+    see.what === 'templates'
+      ? '`scriptbox templates list`'
+      : see.what === 'template'
+        ? `\`scriptbox templates show ${see.id}\``
+        : '`scriptbox scripts list`',
+};
 
 /** A limit above its ceiling in the command line's words: the flag that asked for it and how to raise it. */
 export function cliCeilingMessage({ limit, requested, ceiling }: CeilingBreach): string {

@@ -1,5 +1,6 @@
 /** The one-line, human summary of a run printed on stderr after the script's own output. */
 import type { RunResult } from '../../engine/result.js';
+import { plural } from '../../text.js';
 
 /** 1234567 -> "1.2 MiB"; small values in KiB so they do not read as zero. */
 export function formatBytes(bytes: number): string {
@@ -32,7 +33,7 @@ export function formatSummary(result: RunResult): string {
     `mem ${formatBytes(result.usage.peakMemoryBytes)}`,
   );
   if (result.files.length > 0) {
-    parts.push(`${result.files.length} file${result.files.length === 1 ? '' : 's'} from out/`);
+    parts.push(`${plural(result.files.length, 'file')} from out/`);
   }
   const truncated = [result.truncated.stdout && 'stdout', result.truncated.stderr && 'stderr'].filter(
     Boolean,

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { openLibrary, type Library } from '../../library/index.js';
+import { DEFAULT_TOKEN_LIMITS } from '../../access/token-limits.js';
 import { createToken, listTokens, revokeToken, type TokenInfo } from '../../access/tokens.js';
 import { note, out, printJson, wholeNumber } from './io.js';
 
@@ -53,12 +54,12 @@ function createCommand(setExitCode: SetExitCode): Command {
     .requiredOption('--name <name>', 'who uses it (the audit log names it), like ci or alice@laptop')
     .option(
       '--runs-per-minute <n>',
-      'runs and generations a minute (default: the server default, 60)',
+      `runs and generations a minute (default: the server default, ${DEFAULT_TOKEN_LIMITS.runsPerMinute})`,
       wholeNumber,
     )
     .option(
       '--cpu-seconds-per-day <n>',
-      'CPU seconds a UTC day (default: the server default, 3600)',
+      `CPU seconds a UTC day (default: the server default, ${DEFAULT_TOKEN_LIMITS.cpuSecondsPerDay})`,
       wholeNumber,
     )
     .option('--json', 'print { id, name, token } as one JSON object')

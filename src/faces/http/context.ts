@@ -2,12 +2,11 @@
 import type { FastifyReply } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import type { RunResult } from '../../engine/result.js';
-import { ScriptboxError } from '../../errors.js';
+import { errorCodeOf } from '../../errors.js';
 import type { LlmProvider } from '../../generate/llm/provider.js';
 import type { TemplateRegistry } from '../../generate/registry.js';
 import type { Library } from '../../library/types.js';
 import type { Principal, ServiceGuard } from '../../access/guard-types.js';
-import { HttpError } from './errors.js';
 import type { InFlight, SessionStore } from './inflight.js';
 import type { RuntimeVersions } from './piston.js';
 
@@ -48,8 +47,7 @@ export async function guarded<T>(ctx: ServerContext, opts: GuardedWork<T>): Prom
   try {
     value = await ctx.inflight.run(opts.reply, opts.work);
   } catch (err) {
-    const code = err instanceof ScriptboxError || err instanceof HttpError ? err.code : 'INTERNAL';
-    ctx.guard.audit(principal, action, target, { ok: false, error: code });
+    ctx.guard.audit(principal, action, target, { ok: false, error: errorCodeOf(err) });
     throw err;
   }
   ctx.guard.chargeCpu(principal, opts.cpuMs(value));

@@ -1,21 +1,12 @@
 /**
- * Every error leaves the server as JSON `{ error: { code, message, issues? } }` (Piston routes:
- * `{ message }`) with the status from one table; never a stack trace, and user mistakes are 4xx.
+ * Every error leaves the server as JSON `{ error: { code, message, issues? } }` (Piston routes: `{ message }`,
+ * limits named as Piston names them) with the status errors.ts's table gives its code; never a stack
+ * trace, and user mistakes are 4xx. Every failure of the face itself is a ScriptboxError too.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HTTP_STATUS_BY_ERROR, ScriptboxError } from '../../errors.js';
-
-/** A failure of the HTTP face itself (no such route, session or template; shutting down). */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
+import { ENGINE_WORDS, inFaceWords, type FaceWords } from '../../engine/face-words.js';
+import { ERROR_TABLE, ScriptboxError, type ErrorCode } from '../../errors.js';
+import { PISTON_WORDS } from './piston.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; issues?: string[] };
@@ -27,66 +18,86 @@ interface Described {
   retryAfterSeconds?: number;
 }
 
-/** Fastify's own request errors (bad JSON, wrong content type, too large) by status. */
-const FASTIFY_CODES: Record<number, string> = {
-  400: 'INVALID_REQUEST',
+/** The REST API's words: limits as the engine names them (`limits.timeoutMs`), pointers as routes. */
+export const HTTP_WORDS: FaceWords = {
+  ...ENGINE_WORDS,
+  see: (see) =>
+    see.what === 'templates'
+      ? 'GET /v1/templates'
+      : see.what === 'template'
+        ? `GET /v1/templates/${see.id}`
+        : 'GET /v1/scripts',
+};
+
+/** The codes of Fastify's own request errors (bad JSON, wrong content type, too large) by status. */
+const FASTIFY_CODES: Readonly<Partial<Record<number, ErrorCode>>> = {
   404: 'NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
-function isFastifyError(err: unknown): err is FastifyError {
+function isFastifyError(err: unknown): err is FastifyError & { statusCode: number } {
   return err instanceof Error && typeof Reflect.get(err, 'statusCode') === 'number';
 }
 
-function issuesOf(err: ScriptboxError): string[] | undefined {
-  const issues = err.data['issues'];
-  return Array.isArray(issues) && issues.every((issue) => typeof issue === 'string') ? issues : undefined;
+/** A request Fastify refused before a route saw it, with what to do about it. */
+function fromFastify(err: FastifyError): ScriptboxError {
+  const code = FASTIFY_CODES[err.statusCode ?? 400] ?? 'INVALID_REQUEST';
+  const message =
+    code === 'PAYLOAD_TOO_LARGE'
+      ? `${err.message}: the limit is set by the server (limits.bodyBytes); send less, or upload files in parts`
+      : code === 'UNSUPPORTED_MEDIA_TYPE'
+        ? `${err.message}: send JSON with content-type: application/json`
+        : err.message;
+  return new ScriptboxError(code, message, { cause: err });
 }
 
-/** The status and body for any thrown value; `internal` is called for what is not a known failure. */
-export function describeError(err: unknown, internal: (err: unknown) => void): Described {
-  if (err instanceof ScriptboxError) {
-    const issues = issuesOf(err);
-    const retry = err.data['retryAfterSeconds'];
-    const status = HTTP_STATUS_BY_ERROR[err.code];
-    if (status >= 500) internal(err);
+/**
+ * The status and body for any thrown value, in `words` (default: the REST API's); `internal` is called for
+ * what is the host's failure (5xx).
+ */
+export function describeError(
+  err: unknown,
+  internal: (err: unknown) => void,
+  words: FaceWords = HTTP_WORDS,
+): Described {
+  const known =
+    err instanceof ScriptboxError
+      ? err
+      : isFastifyError(err) && err.statusCode >= 400 && err.statusCode < 500
+        ? fromFastify(err)
+        : null;
+  if (known === null) {
+    internal(err);
     return {
-      status,
-      body: { error: { code: err.code, message: err.message, ...(issues ? { issues } : {}) } },
-      ...(typeof retry === 'number' ? { retryAfterSeconds: Math.max(1, Math.ceil(retry)) } : {}),
+      status: ERROR_TABLE.INTERNAL.http,
+      body: { error: { code: 'INTERNAL', message: 'internal error; the server log has the details' } },
     };
   }
-  if (err instanceof HttpError)
-    return { status: err.status, body: { error: { code: err.code, message: err.message } } };
-  if (isFastifyError(err) && err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-    const status = err.statusCode;
-    const code = FASTIFY_CODES[status] ?? 'INVALID_REQUEST';
-    const message =
-      status === 413
-        ? `${err.message}: the limit is set by the server (limits.bodyBytes); send less, or upload files in parts`
-        : status === 415
-          ? `${err.message}: send JSON with content-type: application/json`
-          : err.message;
-    return { status, body: { error: { code, message } } };
-  }
-  internal(err);
+  const status = ERROR_TABLE[known.code].http;
+  if (status >= 500) internal(known);
+  const { message, issues } = inFaceWords(known, words);
+  const retry = known.data['retryAfterSeconds'];
   return {
-    status: 500,
-    body: { error: { code: 'INTERNAL', message: 'internal error; the server log has the details' } },
+    status,
+    body: { error: { code: known.code, message, ...(issues ? { issues } : {}) } },
+    ...(typeof retry === 'number' ? { retryAfterSeconds: Math.max(1, Math.ceil(retry)) } : {}),
   };
 }
 
-/** Routes under this prefix answer errors in Piston's shape. */
+/** Routes under this prefix answer errors in Piston's shape and words. */
 export const PISTON_PREFIX = '/api/v2/';
 
 /** Sends `err` as the JSON error of the request's face. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const described = describeError(err, (cause) => request.log.error({ err: cause }, 'internal error'));
+  const piston = request.url.startsWith(PISTON_PREFIX);
+  const described = describeError(
+    err,
+    (cause) => request.log.error({ err: cause }, 'internal error'),
+    piston ? PISTON_WORDS : HTTP_WORDS,
+  );
   if (described.retryAfterSeconds !== undefined)
     void reply.header('retry-after', String(described.retryAfterSeconds));
-  const body = request.url.startsWith(PISTON_PREFIX)
-    ? { message: described.body.error.message }
-    : described.body;
+  const body = piston ? { message: described.body.error.message } : described.body;
   return reply.code(described.status).type('application/json; charset=utf-8').send(body);
 }

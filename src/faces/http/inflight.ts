@@ -8,7 +8,6 @@ import type { FastifyReply } from 'fastify';
 import type { Session } from '../../engine/session.js';
 import type { Principal } from '../../access/guard-types.js';
 import { ScriptboxError } from '../../errors.js';
-import { HttpError } from './errors.js';
 
 /** How long, after the runs, the shutdown waits for other requests to be answered. */
 const REQUEST_DRAIN_MS = 5_000;
@@ -87,7 +86,7 @@ export class SessionStore {
 
   constructor(private readonly maxPerPrincipal: number) {}
 
-  /** Throws 429 when `principal` already has the most sessions it may have open. */
+  /** Throws RATE_LIMITED when `principal` already has the most sessions it may have open. */
   checkRoom(principal: Principal): void {
     this.prune();
     const owner = ownerKey(principal);
@@ -104,12 +103,15 @@ export class SessionStore {
     this.sessions.set(session.id, { session, owner: ownerKey(principal) });
   }
 
-  /** The session `id` if `principal` owns it and it is open; 404 otherwise (others' sessions are not revealed). */
+  /** The session `id` if `principal` owns it and it is open; SESSION_NOT_FOUND otherwise (also for others'). */
   get(id: string, principal: Principal): Session {
     const entry = this.sessions.get(id);
     if (!entry || entry.owner !== ownerKey(principal) || entry.session.closed) {
       if (entry?.session.closed) this.sessions.delete(id);
-      throw new HttpError(404, 'NOT_FOUND', `no open session ${id}; create one with POST /v1/sessions`);
+      throw new ScriptboxError(
+        'SESSION_NOT_FOUND',
+        `no open session ${id} (it closed, or was never yours); create one with POST /v1/sessions`,
+      );
     }
     return entry.session;
   }

@@ -9,6 +9,22 @@ export function requestJsonSchema(schema: z.ZodType): Json {
   return without(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }), '$schema');
 }
 
+/** A zod schema as the JSON Schema of what the server answers. */
+export function responseJsonSchema(schema: z.ZodType): Json {
+  return without(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }), '$schema');
+}
+
+/** The document's outline (what GET /openapi.json answers; the paths are generated from the routes). */
+export const OpenApiDocumentSchema = z
+  .looseObject({
+    openapi: z.string().describe('The OpenAPI version, 3.1.0'),
+    info: z.looseObject({ title: z.string(), version: z.string(), description: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())).describe('Each route by path and method'),
+    components: z.record(z.string(), z.unknown()),
+  })
+  .describe('This API as an OpenAPI 3.1 document');
+export type OpenApiDocument = z.infer<typeof OpenApiDocumentSchema>;
+
 /** Fastify's `/v1/sessions/:id/files/*` as OpenAPI's `/v1/sessions/{id}/files/{path}`. */
 export function openApiPath(url: string): string {
   return url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}');
@@ -73,7 +89,9 @@ function operation(route: Route): Json {
     responses: {
       [String(response.status)]: {
         description: response.description,
-        ...(response.status === 204 ? {} : { content: { [contentType]: { schema: {} } } }),
+        ...(response.schema
+          ? { content: { [contentType]: { schema: responseJsonSchema(response.schema) } } }
+          : {}),
       },
       '4XX': error,
       '5XX': error,
@@ -82,7 +100,7 @@ function operation(route: Route): Json {
 }
 
 /** The OpenAPI 3.1 document of `routes`. */
-export function openApiDocument(routes: Route[], version: string): Json {
+export function openApiDocument(routes: Route[], version: string): OpenApiDocument {
   const paths: Record<string, Json> = {};
   for (const route of routes) {
     const path = openApiPath(route.url);

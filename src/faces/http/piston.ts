@@ -7,9 +7,11 @@ import { execFile } from 'node:child_process';
 import { z } from 'zod';
 import { CEILING_ENV } from '../../config.js';
 import type { CeilingBreach } from '../../engine/ceilings.js';
+import type { FaceWords } from '../../engine/face-words.js';
 import { PartialLimitsSchema, type PartialLimits } from '../../engine/options.js';
 import type { RunResult } from '../../engine/result.js';
 import type { RuntimeSpec } from '../../sandbox/runtimes/spec.js';
+import { InvalidOptionsError } from '../../errors.js';
 
 export const PistonFileSchema = z.object({
   name: z.string().optional().describe('File name; the first file is the one run, the others are inputs'),
@@ -97,8 +99,8 @@ export function withArgs(spec: RuntimeSpec, source: string, args: string[]): str
   return end === -1 ? `${source}\n${prologue}` : source.slice(0, end + 1) + prologue + source.slice(end + 1);
 }
 
-/** A limit's Piston name, for messages. */
-const PISTON_NAME: Partial<Record<keyof PartialLimits, string>> = {
+/** Each limit Piston has, by its Piston name: what messages about a limit say on the Piston routes. */
+const PISTON_NAMES: Partial<Record<keyof PartialLimits, string>> = {
   timeoutMs: 'run_timeout',
   cpuMs: 'run_cpu_time',
   memoryMb: 'run_memory_limit',
@@ -109,7 +111,7 @@ const PISTON_NAME: Partial<Record<keyof PartialLimits, string>> = {
  * the request's units: bytes for run_memory_limit.
  */
 export function pistonCeilingMessage({ limit, ceiling }: CeilingBreach): string {
-  const name = PISTON_NAME[limit] ?? `limits.${limit}`;
+  const name = PISTON_NAMES[limit] ?? `limits.${limit}`;
   const value = limit === 'memoryMb' ? ceiling * 1_048_576 : ceiling;
   const unit = limit === 'memoryMb' ? ` MiB` : limit === 'timeoutMs' || limit === 'cpuMs' ? ' ms' : '';
   return (
@@ -118,19 +120,29 @@ export function pistonCeilingMessage({ limit, ceiling }: CeilingBreach): string 
   );
 }
 
-/** The run limits a request asks for, or Piston's message for one scriptbox cannot give. */
-export function pistonLimits(req: PistonExecute): PartialLimits | string {
+/** How the Piston routes name the limits in their errors (sendError in errors.ts applies it). */
+export const PISTON_WORDS: FaceWords = {
+  limits: PISTON_NAMES,
+  ceiling: pistonCeilingMessage,
+  units: { memoryMb: 'checked in MiB: the bytes asked for, rounded up' },
+};
+
+const PistonLimitsSchema = z.object({ limits: PartialLimitsSchema });
+
+/**
+ * The run limits a request asks for; one scriptbox cannot give throws InvalidOptionsError naming
+ * `limits.<name>`, which the Piston routes say with Piston's name (run_timeout).
+ */
+export function pistonLimits(req: PistonExecute): PartialLimits {
   const wanted: Record<string, number> = {};
   if (req.run_timeout) wanted['timeoutMs'] = Math.ceil(req.run_timeout);
   if (req.run_cpu_time) wanted['cpuMs'] = Math.ceil(req.run_cpu_time);
   if (req.run_memory_limit !== undefined && req.run_memory_limit > 0)
     wanted['memoryMb'] = Math.ceil(req.run_memory_limit / 1_048_576);
-  const parsed = PartialLimitsSchema.safeParse(wanted);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const key = issue?.path[0];
-  const name = typeof key === 'string' && key in PISTON_NAME ? PISTON_NAME[key as keyof PartialLimits] : key;
-  return `${String(name)}: ${issue?.message ?? 'invalid'} (in scriptbox's units: ${String(key)})`;
+  const parsed = PistonLimitsSchema.safeParse({ limits: wanted });
+  if (parsed.success) return parsed.data.limits;
+  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new InvalidOptionsError(issues.join('; '), issues);
 }
 
 /** The file contents of a request as bytes or text. */
@@ -161,18 +173,43 @@ function pistonStatus(result: RunResult): string | null {
   }
 }
 
-export interface PistonRun {
-  stdout: string;
-  stderr: string;
-  output: string;
-  code: number | null;
-  signal: string | null;
-  message: string | null;
-  status: string | null;
-  cpu_time: number;
-  wall_time: number;
-  memory: number;
-}
+export const PistonRunSchema = z.object({
+  stdout: z.string(),
+  stderr: z.string(),
+  output: z.string().describe('stdout and stderr in the order they arrived'),
+  code: z.number().int().nullable().describe('The exit code; null when a signal ended the program'),
+  signal: z.string().nullable(),
+  message: z.string().nullable().describe('Why the run failed; null when it did not'),
+  status: z
+    .string()
+    .nullable()
+    .describe('RE runtime error, SG signal, TO timeout, OL/EL output limit, XX internal; null when ok'),
+  cpu_time: z.number().describe('CPU time in milliseconds'),
+  wall_time: z.number().describe('Wall-clock time in milliseconds'),
+  memory: z.number().describe('Peak memory in bytes'),
+});
+export type PistonRun = z.infer<typeof PistonRunSchema>;
+
+/** What POST /api/v2/execute answers. */
+export const PistonExecuteResultSchema = z
+  .object({
+    language: z.string(),
+    version: z.string().describe('The interpreter version that ran it'),
+    run: PistonRunSchema,
+  })
+  .describe("Piston's answer: the run stage of the program");
+
+/** What GET /api/v2/runtimes answers. */
+export const PistonRuntimesSchema = z
+  .array(
+    z.object({
+      language: z.string(),
+      version: z.string(),
+      aliases: z.array(z.string()),
+      runtime: z.string().optional().describe('node for the languages run by Node.js'),
+    }),
+  )
+  .describe('The runtimes, as Piston lists them');
 
 /** Piston's `run` stage from a result; `output` is both streams in the order they arrived. */
 export function pistonRun(result: RunResult, interleaved: string): PistonRun {

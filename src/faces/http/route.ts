@@ -13,9 +13,19 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export interface RouteResponse {
   status: number;
   description: string;
+  /** What the answer holds (documented in /openapi.json as its JSON Schema); none for 204. */
+  schema?: z.ZodType;
   /** application/json unless said otherwise (text/event-stream, application/octet-stream). */
   contentType?: string;
 }
+
+/** What a route answers: 204 and nothing, or a status (default 200) with a body described by a schema. */
+export type ResponseSpec<R extends z.ZodType> =
+  | { status: 204; description: string }
+  | { status?: number; description?: string; schema: R; contentType?: string };
+
+/** What a handler may return: the response schema's input, or the reply it answered itself (raw, SSE, 204). */
+type Answer<R extends z.ZodType> = z.input<R> | FastifyReply | void;
 
 export interface Route {
   method: Method;
@@ -45,7 +55,12 @@ export interface RouteInput<B, Q, P> {
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodObject | undefined, P> {
+export interface RouteSpec<
+  B extends z.ZodType | undefined,
+  Q extends z.ZodObject | undefined,
+  P,
+  R extends z.ZodType,
+> {
   method: Method;
   url: string;
   summary: string;
@@ -58,11 +73,16 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodObjec
   rawBody?: (bytes: Buffer, query: Out<Q>) => unknown;
   query?: Q;
   params?: P;
-  response?: RouteResponse;
-  handle: (input: RouteInput<Out<B>, Out<Q>, Out<P>>) => Promise<unknown>;
+  response: ResponseSpec<R>;
+  handle: (input: RouteInput<Out<B>, Out<Q>, Out<P>>) => Promise<Answer<R>>;
 }
 
-const JSON_OK: RouteResponse = { status: 200, description: 'OK' };
+function routeResponse(spec: ResponseSpec<z.ZodType>): RouteResponse {
+  if (!('schema' in spec)) return spec;
+  const { status = 200, schema, contentType } = spec;
+  const description = spec.description ?? schema.description ?? 'OK';
+  return { status, description, schema, ...(contentType ? { contentType } : {}) };
+}
 
 /** The JSON type of each field of a query schema. */
 function fieldTypes(schema: z.ZodObject): Record<string, unknown> {
@@ -95,7 +115,8 @@ export function route<
   B extends z.ZodType | undefined = undefined,
   Q extends z.ZodObject | undefined = undefined,
   P extends z.ZodObject | undefined = undefined,
->(spec: RouteSpec<B, Q, P>): Route {
+  R extends z.ZodType = z.ZodType,
+>(spec: RouteSpec<B, Q, P, R>): Route {
   const parse = <S extends z.ZodType | undefined>(schema: S, value: unknown, what: string): Out<S> =>
     (schema === undefined ? undefined : parseOptions(schema, value, what)) as Out<S>;
   const queryTypes = spec.query ? fieldTypes(spec.query) : {};
@@ -109,7 +130,7 @@ export function route<
     ...(spec.rawBody ? { rawBody: true } : {}),
     ...(spec.query ? { query: spec.query } : {}),
     ...(spec.params ? { params: spec.params } : {}),
-    response: spec.response ?? JSON_OK,
+    response: routeResponse(spec.response),
     handler: async (request, reply, principal) => {
       // A route given a schema type always has the schema: `as` only drops the optional field's undefined.
       const params = parse(spec.params as P, request.params, 'path parameters');

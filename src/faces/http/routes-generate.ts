@@ -1,19 +1,21 @@
 /** Generation (templates and the LLM, through the library's cache), static checks, templates, cache stats. */
-import { checkSource, CHECK_LANGUAGES, isCheckLanguage } from '../../check/index.js';
-import { InvalidOptionsError } from '../../errors.js';
+import { checkLanguage, CheckReportSchema, checkSource } from '../../check/index.js';
 import { generateFromTemplate } from '../../generate/from-template.js';
 import { generateFromPrompt, noProviderError } from '../../generate/llm/generate.js';
 import type { TemplateInfo } from '../../generate/registry.js';
 import { libraryCache } from '../../library/cache.js';
+import { CacheStatsSchema } from '../../library/types.js';
 import { checkForRepair } from '../../workflows/checked-run.js';
 import { guarded, type ServerContext } from './context.js';
-import { HttpError } from './errors.js';
 import { route, without, type Route } from './route.js';
 import {
   CheckBodySchema,
   decodeFiles,
   GenerateBodySchema,
   generateBodySchema,
+  GenerationSchema,
+  PublicTemplateDetailsSchema,
+  TemplateListSchema,
   TemplateParamsSchema,
 } from './schemas.js';
 
@@ -36,6 +38,10 @@ export function generateRoutes(ctx: ServerContext): Route[] {
         'library cache when the same request was made before',
       body: GenerateBodySchema,
       bodySchema: generateBodySchema,
+      response: {
+        description: 'The generated script (template), or every attempt (prompt)',
+        schema: GenerationSchema,
+      },
       handle: async ({ body, reply, principal }) => {
         if ('template' in body) {
           const registry = ctx.templates();
@@ -100,12 +106,9 @@ export function generateRoutes(ctx: ServerContext): Route[] {
       summary:
         'Static checks without running: { policy, blocked, findings: [{ rule, severity, message, line, column }] }',
       body: CheckBodySchema,
+      response: { schema: CheckReportSchema },
       handle: ({ body }) => {
-        const language = engine.runtimes.resolve(body.language).name;
-        if (!isCheckLanguage(language)) {
-          const issue = `language: ${language} has no static checks (${CHECK_LANGUAGES.join(', ')} do)`;
-          throw new InvalidOptionsError(issue, [issue]);
-        }
+        const language = checkLanguage(engine.runtimes.resolve(body.language).name);
         return checkSource({ ...body, language });
       },
     }),
@@ -114,6 +117,7 @@ export function generateRoutes(ctx: ServerContext): Route[] {
       url: '/v1/templates',
       tag: 'generate',
       summary: 'Every template of the built-in and user packs, with its parameters',
+      response: { schema: TemplateListSchema },
       handle: () => Promise.resolve({ templates: ctx.templates().list().map(publicInfo) }),
     }),
     route({
@@ -122,12 +126,10 @@ export function generateRoutes(ctx: ServerContext): Route[] {
       tag: 'generate',
       summary: 'One template with its text and the JSON Schema of its parameters',
       params: TemplateParamsSchema,
+      response: { schema: PublicTemplateDetailsSchema },
       handle: ({ params }) => {
-        const id = `${params.pack}/${params.name}`;
-        const registry = ctx.templates();
-        if (!registry.has(id))
-          throw new HttpError(404, 'NOT_FOUND', `no template ${id}; see GET /v1/templates`);
-        return Promise.resolve(publicInfo(registry.show(id)));
+        // An unknown id is TEMPLATE_NOT_FOUND (404), as POST /v1/generate and every other face say it.
+        return Promise.resolve(publicInfo(ctx.templates().show(`${params.pack}/${params.name}`)));
       },
     }),
     route({
@@ -135,6 +137,7 @@ export function generateRoutes(ctx: ServerContext): Route[] {
       url: '/v1/cache/stats',
       tag: 'generate',
       summary: 'The generation cache: entries, hits, misses, bytes, by language',
+      response: { schema: CacheStatsSchema },
       handle: () => Promise.resolve(library.cacheStats()),
     }),
   ];

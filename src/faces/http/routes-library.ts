@@ -1,6 +1,11 @@
 /** The script library: save, list and search, show, update, delete, and run saved scripts. */
 import { runLibraryScript } from '../../library/run.js';
-import type { RunRecord, ScriptRecord } from '../../library/types.js';
+import {
+  DeletedScriptSchema,
+  ScriptRecordSchema,
+  type RunRecord,
+  type ScriptRecord,
+} from '../../library/types.js';
 import { checkedRun } from '../../workflows/checked-run.js';
 import { guarded, runDetails, type ServerContext } from './context.js';
 import { route, type Route } from './route.js';
@@ -9,7 +14,9 @@ import {
   GetQuerySchema,
   ListQuerySchema,
   SaveBodySchema,
+  ScriptListSchema,
   ScriptNameParamsSchema,
+  ScriptRunAnswerSchema,
   ScriptRunBodySchema,
   UpdateBodySchema,
 } from './schemas.js';
@@ -27,7 +34,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
       tag: 'library',
       summary: 'Save a script as version 1 under the next free category_task_NNN.ext name',
       body: SaveBodySchema,
-      response: { status: 201, description: 'The saved script (ScriptRecord)' },
+      response: { status: 201, description: 'The saved script (ScriptRecord)', schema: ScriptRecordSchema },
       handle: ({ body, reply, principal }) => {
         const saved = library.save({ ...body, who: principal.name });
         guard.audit(principal, 'script.save', saved.name, changed(saved));
@@ -41,6 +48,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
       tag: 'library',
       summary: 'List scripts (sorted by name), or with ?q= search them (best first)',
       query: ListQuerySchema,
+      response: { schema: ScriptListSchema },
       handle: ({ query }) => {
         const { q, ...filters } = query;
         if (q === undefined) return Promise.resolve({ scripts: library.list(filters) });
@@ -60,6 +68,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
       summary: 'One script with its source, at its current version or ?version=',
       params: ScriptNameParamsSchema,
       query: GetQuerySchema,
+      response: { schema: ScriptRecordSchema },
       handle: ({ params, query }) => Promise.resolve(library.get(params.name, query)),
     }),
     route({
@@ -69,6 +78,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
       summary: 'Update a script: the source becomes a new version (give baseVersion to refuse lost updates)',
       params: ScriptNameParamsSchema,
       body: UpdateBodySchema,
+      response: { description: 'The script at its new version', schema: ScriptRecordSchema },
       handle: ({ params, body, principal }) => {
         const updated = library.update(params.name, { ...body, who: principal.name });
         guard.audit(principal, 'script.update', updated.name, changed(updated));
@@ -81,6 +91,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
       tag: 'library',
       summary: 'Delete a script with its versions and run history (the audit log keeps the deletion)',
       params: ScriptNameParamsSchema,
+      response: { description: 'What was deleted', schema: DeletedScriptSchema },
       handle: ({ params, principal }) => {
         const deleted = library.delete(params.name, { who: principal.name });
         guard.audit(principal, 'script.delete', deleted.name, { ok: true, ...deleted });
@@ -94,6 +105,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
       summary: 'Run a saved script (current version or `version`); the run is kept in its history',
       params: ScriptNameParamsSchema,
       body: ScriptRunBodySchema,
+      response: { schema: ScriptRunAnswerSchema },
       handle: async ({ params, body, reply, principal }) => {
         const script = library.get(params.name, { version: body.version });
         const outcome = await guarded(ctx, {

@@ -1,8 +1,9 @@
 /** Health (no token needed), version, and the OpenAPI document of every route. */
 import { readFileSync } from 'node:fs';
 import type { ServerContext } from './context.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, OpenApiDocumentSchema, type OpenApiDocument } from './openapi.js';
 import { route, type Route } from './route.js';
+import { HealthSchema, VersionSchema } from './schemas.js';
 
 export function packageVersion(): string {
   // src/faces/http/ and dist/faces/http/ are both three levels below package.json.
@@ -15,7 +16,7 @@ export function packageVersion(): string {
 /** The meta routes; `all` gives the whole route table (these included) for the OpenAPI document. */
 export function metaRoutes(ctx: ServerContext, all: () => Route[]): Route[] {
   const version = packageVersion();
-  let document: Record<string, unknown> | undefined;
+  let document: OpenApiDocument | undefined;
   return [
     route({
       method: 'GET',
@@ -23,13 +24,15 @@ export function metaRoutes(ctx: ServerContext, all: () => Route[]): Route[] {
       tag: 'meta',
       auth: false,
       summary: 'Liveness: { status: "ok" } (503 while shutting down); needs no token',
-      handle: () => Promise.resolve({ status: 'ok' }),
+      response: { schema: HealthSchema },
+      handle: () => Promise.resolve({ status: 'ok' as const }),
     }),
     route({
       method: 'GET',
       url: '/v1/version',
       tag: 'meta',
       summary: 'The scriptbox and Node.js versions, the runtimes, and whether tokens are required',
+      response: { schema: VersionSchema },
       handle: () =>
         Promise.resolve({
           version,
@@ -44,6 +47,7 @@ export function metaRoutes(ctx: ServerContext, all: () => Route[]): Route[] {
       url: '/openapi.json',
       tag: 'meta',
       summary: 'This API as an OpenAPI 3.1 document, generated from the route table and its zod schemas',
+      response: { schema: OpenApiDocumentSchema },
       handle: () => Promise.resolve((document ??= openApiDocument(all(), version))),
     }),
   ];

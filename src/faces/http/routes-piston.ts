@@ -1,14 +1,14 @@
 /** Piston-compatible endpoints, so existing Piston clients and bots work against scriptbox unchanged. */
-import { LimitAboveCeilingError } from '../../engine/ceilings.js';
+import { InvalidOptionsError, UnknownRuntimeError } from '../../errors.js';
 import { guardedRun, type ServerContext } from './context.js';
-import { HttpError } from './errors.js';
 import {
-  pistonCeilingMessage,
   pistonContent,
   pistonLimits,
   pistonProblem,
   pistonRun,
+  PistonExecuteResultSchema,
   PistonExecuteSchema,
+  PistonRuntimesSchema,
   withArgs,
 } from './piston.js';
 import { route, type Route } from './route.js';
@@ -21,6 +21,7 @@ export function pistonRoutes(ctx: ServerContext): Route[] {
       url: '/api/v2/runtimes',
       tag: 'piston',
       summary: 'Piston: the runtimes, as [{ language, version, aliases, runtime? }]',
+      response: { schema: PistonRuntimesSchema },
       handle: () =>
         Promise.all(
           engine.runtimes.list().map(async (spec) => ({
@@ -37,11 +38,12 @@ export function pistonRoutes(ctx: ServerContext): Route[] {
       tag: 'piston',
       summary:
         'Piston: run the first file (the others are input files); answers { language, version, run: ' +
-        '{ stdout, stderr, output, code, signal } }, errors as { message } with status 400',
+        '{ stdout, stderr, output, code, signal } }, errors as { message } (status 400 for a bad request)',
       body: PistonExecuteSchema,
+      response: { schema: PistonExecuteResultSchema },
       bodySchema: (raw) => {
         const problem = pistonProblem(raw);
-        if (problem !== null) throw new HttpError(400, 'INVALID_OPTIONS', problem);
+        if (problem !== null) throw new InvalidOptionsError(problem, [problem]);
         return PistonExecuteSchema;
       },
       handle: async ({ body, reply, principal }) => {
@@ -50,18 +52,15 @@ export function pistonRoutes(ctx: ServerContext): Route[] {
           .find(
             (s) => s.name === body.language.toLowerCase() || s.aliases.includes(body.language.toLowerCase()),
           );
-        if (!spec)
-          throw new HttpError(400, 'UNKNOWN_RUNTIME', `${body.language}-${body.version} runtime is unknown`);
+        // Piston's own words, which its clients may look for.
+        if (!spec) throw new UnknownRuntimeError(`${body.language}-${body.version} runtime is unknown`);
         const limits = pistonLimits(body);
-        if (typeof limits === 'string') throw new HttpError(400, 'INVALID_OPTIONS', limits);
         const [main, ...inputs] = body.files;
         const source = withArgs(spec, main ? pistonContent(main).toString() : '', body.args);
-        if (source === null)
-          throw new HttpError(
-            400,
-            'INVALID_OPTIONS',
-            `args are not supported for ${spec.name}; pass input on stdin`,
-          );
+        if (source === null) {
+          const issue = `args are not supported for ${spec.name}; pass input on stdin`;
+          throw new InvalidOptionsError(issue, [issue]);
+        }
         const files = inputs.map((file, i) => ({
           name: file.name ?? `file${i + 1}`,
           content: pistonContent(file),
@@ -83,11 +82,6 @@ export function pistonRoutes(ctx: ServerContext): Route[] {
               onStdout: (text) => (output += text),
               onStderr: (text) => (output += text),
             }),
-        }).catch((err: unknown) => {
-          // The engine refuses it in its own words (limits.memoryMb); say it in Piston's (run_memory_limit).
-          if (err instanceof LimitAboveCeilingError)
-            throw new HttpError(400, err.code, pistonCeilingMessage(err.breach));
-          throw err;
         });
         return { language: spec.name, version: await versions.get(spec), run: pistonRun(result, output) };
       },

@@ -1,16 +1,18 @@
 /** One-shot runs (JSON and Server-Sent Events) and batch runs. */
-import type { RunOpts } from '../../engine/options.js';
-import type { RunResult } from '../../engine/result.js';
+import { z } from 'zod';
+import type { EncodedFile, RunOpts } from '../../engine/options.js';
+import { BatchResultSchema } from '../../engine/batch.js';
+import { RunResultSchema, type RunResult } from '../../engine/result.js';
 import { checkedRun } from '../../workflows/checked-run.js';
 import { guarded, guardedRun, type ServerContext } from './context.js';
 import { describeError } from './errors.js';
 import { route, type Route } from './route.js';
-import { BatchBodySchema, decodeFiles, RunBodySchema, type HttpFile } from './schemas.js';
+import { BatchBodySchema, decodeFiles, RunBodySchema } from './schemas.js';
 import { SseWriter } from './sse.js';
 
 interface RunInput {
   stdin?: string | undefined;
-  files?: HttpFile[] | undefined;
+  files?: EncodedFile[] | undefined;
   limits?: RunOpts['limits'];
 }
 
@@ -24,6 +26,14 @@ export function runInputs(body: RunInput, signal: AbortSignal): Omit<RunOpts, 'l
   };
 }
 
+/** The text of a run's event stream (Server-Sent Events). */
+const EventStreamSchema = z
+  .string()
+  .describe(
+    'Server-Sent Events: `stdout` and `stderr` (data: text as a JSON string), then `result` (data: a ' +
+      'RunResult) or `error` (data: the error body of the 4XX and 5XX answers)',
+  );
+
 export function runRoutes(ctx: ServerContext): Route[] {
   const { engine } = ctx;
   return [
@@ -33,6 +43,7 @@ export function runRoutes(ctx: ServerContext): Route[] {
       tag: 'runs',
       summary: 'Run a script in a fresh sandbox; the answer is its RunResult (a failing script is a result)',
       body: RunBodySchema,
+      response: { schema: RunResultSchema },
       handle: ({ body, reply, principal }) => {
         const language = engine.runtimes.resolve(body.language).name;
         return guardedRun(ctx, {
@@ -59,7 +70,11 @@ export function runRoutes(ctx: ServerContext): Route[] {
         'text as a JSON string) as it comes, then one `result` event (data: the RunResult) or an `error` ' +
         'event. Closing the connection cancels the run.',
       body: RunBodySchema,
-      response: { status: 200, description: 'An event stream', contentType: 'text/event-stream' },
+      response: {
+        description: 'An event stream',
+        schema: EventStreamSchema,
+        contentType: 'text/event-stream',
+      },
       handle: async ({ body, reply, request, principal }) => {
         const language = engine.runtimes.resolve(body.language).name;
         try {
@@ -108,6 +123,7 @@ export function runRoutes(ctx: ServerContext): Route[] {
         'Run one script over many items (each as JSON on stdin and in item.json) with bounded concurrency; ' +
         'results in input order with a summary. A batch is admitted as one run; its CPU is charged in full.',
       body: BatchBodySchema,
+      response: { schema: BatchResultSchema },
       handle: ({ body, reply, principal }) => {
         const language = engine.runtimes.resolve(body.script.language).name;
         return guarded(ctx, {

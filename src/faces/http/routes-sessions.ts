@@ -1,13 +1,17 @@
 /** Sessions: a sandbox of its own across runs, owned by the principal that created it. */
 import { basename } from 'node:path';
 import { InvalidOptionsError } from '../../errors.js';
+import { RunResultSchema } from '../../engine/result.js';
 import { checkedRun } from '../../workflows/checked-run.js';
 import { guarded, guardedRun, type ServerContext } from './context.js';
 import { route, type Route } from './route.js';
 import { runInputs } from './routes-runs.js';
 import {
   decodeFiles,
+  FileBytesSchema,
   SessionBodySchema,
+  SessionCreatedSchema,
+  SessionFilesSchema,
   SessionFileParamsSchema,
   SessionParamsSchema,
   SessionRunBodySchema,
@@ -24,7 +28,7 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
       tag: 'sessions',
       summary: 'Start a session (python, javascript, typescript): its work dir and preloads last across runs',
       body: SessionBodySchema,
-      response: { status: 201, description: 'The session: { id, language }' },
+      response: { status: 201, description: 'The session: { id, language }', schema: SessionCreatedSchema },
       handle: async ({ body, reply, principal }) => {
         sessions.checkRoom(principal);
         const language = engine.runtimes.resolve(body.language).name;
@@ -33,7 +37,8 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
           reply,
           action: 'session.create',
           target: language,
-          work: () => engine.createSession({ ...body, files: decodeFiles(body.files) }),
+          // A client that goes away while the session starts cancels it: no sandbox is left behind.
+          work: (signal) => engine.createSession({ ...body, files: decodeFiles(body.files), signal }),
           cpuMs: () => 0,
           details: (created) => ({ ok: true, session: created.id }),
         });
@@ -52,6 +57,7 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
       params: SessionParamsSchema,
       query: UploadQuerySchema,
       body: UploadBodySchema,
+      response: { description: 'The files written', schema: SessionFilesSchema },
       rawBody: (bytes, query) => {
         if (query.name === undefined) {
           const issue = 'name: give ?name=<relative path> with an application/octet-stream body';
@@ -72,6 +78,7 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
       tag: 'sessions',
       summary: 'List the regular files of the session work dir with their sizes',
       params: SessionParamsSchema,
+      response: { schema: SessionFilesSchema },
       handle: async ({ params, principal }) => ({
         files: await sessions.get(params.id, principal).listFiles(),
       }),
@@ -82,7 +89,7 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
       tag: 'sessions',
       summary: 'Download one file of the session work dir (symlinks are never followed)',
       params: SessionFileParamsSchema,
-      response: { status: 200, description: 'The file bytes', contentType: 'application/octet-stream' },
+      response: { schema: FileBytesSchema, contentType: 'application/octet-stream' },
       handle: async ({ params, reply, principal }) => {
         const bytes = await sessions.get(params.id, principal).readFile(params['*']);
         const name = basename(params['*']).replace(/[^\w.-]/g, '_');
@@ -99,6 +106,7 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
       summary: 'Run a script in the session (queued behind earlier calls); the answer is its RunResult',
       params: SessionParamsSchema,
       body: SessionRunBodySchema,
+      response: { schema: RunResultSchema },
       handle: ({ params, body, reply, principal }) => {
         const session = sessions.get(params.id, principal);
         const language = session.runtime.name;

@@ -1,64 +1,51 @@
 /**
  * The HTTP request bodies, derived from the library's own zod schemas (omit what cannot travel over HTTP:
- * signals, callbacks, host paths; extend with what JSON needs: text or base64 file contents). One schema per
- * body validates requests and generates /openapi.json.
+ * signals, callbacks, host paths; extend with what JSON needs: text or base64 file contents), and what the
+ * routes answer, composed from the same schemas. One schema per body validates requests and generates
+ * /openapi.json; one per answer documents it there.
  */
 import { z } from 'zod';
-import { CHECK_LANGUAGES, CHECK_POLICIES } from '../../check/index.js';
+import { CHECK_LANGUAGES, CheckOptionsSchema, RunChecksSchema } from '../../check/index.js';
 import { BatchOptsSchema } from '../../engine/batch.js';
-import { InputFileSchema, RunOptsSchema } from '../../engine/options.js';
+import {
+  decodeFile,
+  EncodedFileSchema,
+  encodedFilesOf,
+  MAX_ENCODED_FILES,
+  RunOptsSchema,
+  TextStdinSchema,
+  type EncodedFile,
+} from '../../engine/options.js';
+import { OutputFileInfoSchema, RunResultSchema } from '../../engine/result.js';
 import { SessionOptsSchema, SessionRunOptsSchema } from '../../engine/session.js';
-import { GenerateFromTemplateOptsSchema } from '../../generate/from-template.js';
-import { GenerateFromPromptOptsSchema } from '../../generate/llm/generate.js';
-import { GetOptsSchema, ListOptsSchema, SaveOptsSchema, UpdateOptsSchema } from '../../library/options.js';
+import { GenerateFromTemplateOptsSchema, TemplateGenerationSchema } from '../../generate/from-template.js';
+import { GenerateFromPromptOptsSchema, PromptGenerationSchema } from '../../generate/llm/generate.js';
+import { TemplateDetailsSchema, TemplateInfoSchema } from '../../generate/registry.js';
+import { ScriptNameSchema } from '../../library/names.js';
+import {
+  GetOptsSchema,
+  ListOptsSchema,
+  SaveOptsSchema,
+  SearchQuerySchema,
+  UpdateOptsSchema,
+} from '../../library/options.js';
+import {
+  RunRecordSchema,
+  ScriptRecordSchema,
+  ScriptSummarySchema,
+  SearchHitSchema,
+} from '../../library/types.js';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-export const EncodingSchema = z
-  .enum(['utf8', 'base64'])
-  .default('utf8')
-  .describe('How `content` is written: utf8 text (default) or base64 bytes');
-
-/** An input file over HTTP: the library's `{ name, content }` file, with text or base64 content. No host paths. */
-export const HttpFileSchema = InputFileSchema.options[1]
-  .extend({
-    content: z.string().describe('File content: text, or base64 when `encoding` is base64'),
-    encoding: EncodingSchema,
-  })
-  .superRefine((file, ctx) => {
-    if (file.encoding === 'base64' && !BASE64.test(file.content))
-      ctx.addIssue({ code: 'custom', path: ['content'], message: 'not valid base64' });
-  });
-export type HttpFile = z.output<typeof HttpFileSchema>;
-
-/** Decodes HTTP files into the library's `{ name, content }` form. */
-export function decodeFiles(
-  files: HttpFile[] | undefined,
-): Array<{ name: string; content: string | Buffer }> {
-  return (files ?? []).map((file) => ({
-    name: file.name,
-    content: file.encoding === 'base64' ? Buffer.from(file.content, 'base64') : file.content,
-  }));
+/** Decodes the files of a body into the engine's `{ name, content }` form (none when absent). */
+export function decodeFiles(files: EncodedFile[] | undefined): Array<ReturnType<typeof decodeFile>> {
+  return (files ?? []).map(decodeFile);
 }
-
-const ChecksSchema = z
-  .enum(CHECK_POLICIES)
-  .default('off')
-  .describe('Static checks first: strict rejects a script with error findings, warn reports them, off skips');
-
-const HttpStdinSchema = z
-  .string()
-  .optional()
-  .describe(RunOptsSchema.shape.stdin.description ?? 'stdin');
 
 /** What runs take over HTTP besides the script: stdin as text, files, limits and the checks policy. */
 const RunExtras = {
-  stdin: HttpStdinSchema,
-  files: z
-    .array(HttpFileSchema)
-    .optional()
-    .describe(RunOptsSchema.shape.files.description ?? 'files'),
-  checks: ChecksSchema,
+  stdin: TextStdinSchema.optional(),
+  files: encodedFilesOf(RunOptsSchema.shape.files),
+  checks: RunChecksSchema,
 };
 
 const NOT_OVER_HTTP = {
@@ -75,25 +62,25 @@ export const RunBodySchema = RunOptsSchema.omit(NOT_OVER_HTTP).extend(RunExtras)
 export type RunBody = z.output<typeof RunBodySchema>;
 
 /** POST /v1/sessions. */
-export const SessionBodySchema = SessionOptsSchema.omit({ files: true }).extend({
-  files: z
-    .array(HttpFileSchema)
-    .optional()
-    .describe(SessionOptsSchema.shape.files.description ?? 'files'),
+export const SessionBodySchema = SessionOptsSchema.omit({ files: true, signal: true }).extend({
+  files: encodedFilesOf(SessionOptsSchema.shape.files),
 });
 
 /** POST /v1/sessions/:id/runs. */
 export const SessionRunBodySchema = SessionRunOptsSchema.omit(NOT_OVER_HTTP).extend({
   ...RunExtras,
-  files: z
-    .array(HttpFileSchema)
-    .optional()
-    .describe(SessionRunOptsSchema.shape.files.description ?? ''),
+  files: encodedFilesOf(SessionRunOptsSchema.shape.files),
 });
 
 /** POST /v1/sessions/:id/files (JSON form; raw bytes with `?name=` work too). */
 export const UploadBodySchema = z
-  .object({ files: z.array(HttpFileSchema).min(1).describe('Files written into the session work dir') })
+  .object({
+    files: z
+      .array(EncodedFileSchema)
+      .min(1)
+      .max(MAX_ENCODED_FILES)
+      .describe('Files written into the session work dir'),
+  })
   .strict();
 
 export const UploadQuerySchema = z
@@ -123,10 +110,7 @@ export const PromptGenerateBodySchema = GenerateFromPromptOptsSchema.pick({
   limits: true,
 })
   .extend({
-    files: z
-      .array(HttpFileSchema)
-      .optional()
-      .describe(GenerateFromPromptOptsSchema.shape.files.description ?? 'files'),
+    files: encodedFilesOf(GenerateFromPromptOptsSchema.shape.files),
   })
   .strict();
 
@@ -141,21 +125,9 @@ export function generateBodySchema(
 }
 
 /** POST /v1/check: the checker's options (CheckOptions), as a schema. */
-export const CheckBodySchema = z
-  .object({
-    language: RunOptsSchema.shape.language,
-    source: RunOptsSchema.shape.source,
-    policy: z
-      .enum(CHECK_POLICIES)
-      .default('strict')
-      .describe('strict: error findings block (the default); warn: report only; off: check nothing'),
-    network: z
-      .boolean()
-      .optional()
-      .describe('The run will have network access: rules about network use do not apply'),
-  })
-  .strict()
-  .describe(`Languages checked: ${CHECK_LANGUAGES.join(', ')} (aliases such as py work)`);
+export const CheckBodySchema = CheckOptionsSchema.extend({ language: RunOptsSchema.shape.language }).describe(
+  `Languages checked: ${CHECK_LANGUAGES.join(', ')} (aliases such as py work)`,
+);
 
 /** POST /v1/scripts: the library's save options; `who` is the caller. */
 export const SaveBodySchema = SaveOptsSchema.omit({ who: true });
@@ -164,12 +136,9 @@ export const UpdateBodySchema = UpdateOptsSchema.omit({ who: true });
 
 /** GET /v1/scripts: list, or full-text search with `q`. */
 export const ListQuerySchema = ListOptsSchema.extend({
-  q: z
-    .string()
-    .min(1)
-    .max(500)
-    .optional()
-    .describe('Full-text search over name, description, tags and source (plain words); best first'),
+  q: SearchQuerySchema.optional().describe(
+    'Full-text search over name, description, tags and source (plain words); best first',
+  ),
 });
 
 export const GetQuerySchema = GetOptsSchema;
@@ -179,9 +148,7 @@ export const ScriptRunBodySchema = RunBodySchema.omit({ language: true, source: 
   version: GetOptsSchema.shape.version,
 });
 
-export const ScriptNameParamsSchema = z
-  .object({ name: z.string().min(1).describe('A library script name, category_task_NNN.ext') })
-  .strict();
+export const ScriptNameParamsSchema = z.object({ name: ScriptNameSchema }).strict();
 
 export const SessionParamsSchema = z
   .object({ id: z.string().min(1).describe('The session id from POST /v1/sessions') })
@@ -197,3 +164,64 @@ export const TemplateParamsSchema = z
     name: z.string().min(1).describe('Template name in the pack, e.g. descriptive'),
   })
   .strict();
+
+// What the routes answer: the owners' schemas (engine, check, library, generate), composed where a route
+// answers with more than one of them.
+
+export const HealthSchema = z.object({ status: z.literal('ok') }).describe('The server is up');
+
+export const VersionSchema = z
+  .object({
+    version: z.string().describe('The scriptbox version'),
+    node: z.string().describe('The Node.js version, like v22.11.0'),
+    runtimes: z.array(z.string()).describe('The runtimes scripts can use'),
+    tokensRequired: z.boolean().describe('Whether requests need an API token'),
+    sandboxed: z.boolean().describe('False only when the server runs scripts without isolation'),
+  })
+  .describe('What this server is and runs');
+
+/** 201 of POST /v1/sessions. */
+export const SessionCreatedSchema = z.object({
+  id: SessionParamsSchema.shape.id,
+  language: z.string().describe('The runtime of the session'),
+});
+
+/** The files of a session work dir (listed, or just written). */
+export const SessionFilesSchema = z
+  .object({
+    files: z.array(OutputFileInfoSchema).describe('Paths relative to the work dir, with their sizes'),
+  })
+  .describe('The files of the work dir');
+
+/** GET /v1/scripts: summaries, or with ?q= search hits (best first, with a score and a snippet). */
+export const ScriptListSchema = z
+  .object({
+    scripts: z.array(z.union([SearchHitSchema, ScriptSummarySchema])),
+  })
+  .describe('The scripts (with ?q=, search hits: best first, with a score and a snippet)');
+
+/** POST /v1/scripts/:name/runs: the run's result and its history entry. */
+export const ScriptRunAnswerSchema = z
+  .object({
+    name: ScriptSummarySchema.shape.name,
+    version: ScriptRecordSchema.shape.version,
+    result: RunResultSchema,
+    run: RunRecordSchema.nullable().describe('The history entry of this run'),
+  })
+  .describe("The run's result and its entry in the script's history");
+
+/** POST /v1/generate: a template's script, or the LLM's attempts. */
+export const GenerationSchema = z.union([TemplateGenerationSchema, PromptGenerationSchema]);
+
+/** A template as clients see it: without host paths. */
+export const PublicTemplateInfoSchema = TemplateInfoSchema.omit({ path: true, overrides: true });
+export const TemplateListSchema = z
+  .object({ templates: z.array(PublicTemplateInfoSchema) })
+  .describe('Every template, with its parameters');
+export const PublicTemplateDetailsSchema = TemplateDetailsSchema.omit({
+  path: true,
+  overrides: true,
+}).describe('The template, its text and the JSON Schema of its parameters');
+
+/** A file's bytes (application/octet-stream). */
+export const FileBytesSchema = z.string().meta({ format: 'binary', description: 'The file bytes' });

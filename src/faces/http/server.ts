@@ -9,13 +9,14 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Engine } from '../../engine/engine.js';
+import { ScriptboxError } from '../../errors.js';
 import { parseOptions } from '../../parse-options.js';
 import type { LlmProvider } from '../../generate/llm/provider.js';
 import { createTemplateRegistry, type TemplateRegistry } from '../../generate/registry.js';
 import type { Library } from '../../library/types.js';
 import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { ServerContext } from './context.js';
-import { HttpError, sendError } from './errors.js';
+import { sendError } from './errors.js';
 import { InFlight, SessionStore } from './inflight.js';
 import { RuntimeVersions } from './piston.js';
 import type { Route } from './route.js';
@@ -124,13 +125,13 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
     if (!request.url.startsWith('/api/v2/')) {
-      done(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON with content-type: application/json'));
+      done(new ScriptboxError('UNSUPPORTED_MEDIA_TYPE', 'send JSON with content-type: application/json'));
       return;
     }
     try {
       done(null, JSON.parse(String(body)) as unknown);
     } catch {
-      done(new HttpError(400, 'INVALID_REQUEST', 'the body is not valid JSON'));
+      done(new ScriptboxError('INVALID_REQUEST', 'the body is not valid JSON'));
     }
   });
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
@@ -142,7 +143,7 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
     sendError(
       request,
       reply,
-      new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${path}; see GET /openapi.json`),
+      new ScriptboxError('NOT_FOUND', `no route ${request.method} ${path}; see GET /openapi.json`),
     );
   });
 
@@ -163,7 +164,7 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     // Our own requests are drained on close (a mounted face, like /mcp, closes its own).
     if (ownUrls.has(request.routeOptions.url ?? '')) ctx.inflight.trackRequest(reply.raw);
-    if (closing) throw new HttpError(503, 'SHUTTING_DOWN', 'the server is shutting down; retry shortly');
+    if (closing) throw new ScriptboxError('SHUTTING_DOWN', 'the server is shutting down; retry shortly');
     if (publicUrls.has(request.routeOptions.url ?? '')) return;
     principals.set(request, guard.authenticate(request.headers.authorization));
     return Promise.resolve();

@@ -53,6 +53,11 @@ interface McpSession {
 const ANONYMOUS: Principal = { tokenId: null, name: 'anonymous' };
 const ownerOf = (principal: Principal): string => `${principal.tokenId ?? ''}\n${principal.name}`;
 
+/**
+ * A refusal before the MCP transport sees the request (Host, session id, capacity), answered as the SDK's
+ * transport answers its own refusals (an HTTP status, JSON-RPC -32000): these are transport answers, not
+ * ScriptboxErrors, so the error table (errors.ts) does not apply; errors inside MCP requests follow it.
+ */
 function rpcError(reply: FastifyReply, status: number, message: string): FastifyReply {
   return reply.code(status).send({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 }

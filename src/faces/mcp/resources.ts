@@ -7,6 +7,7 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import type { Variables } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { TemplateRegistry } from '../../generate/registry.js';
 import type { Library, LibraryLanguage } from '../../library/index.js';
+import { toMcpError } from './errors.js';
 
 export const SCRIPTS_URI = 'scriptbox://scripts/{name}';
 export const TEMPLATES_URI = 'scriptbox://templates/{pack}/{name}';
@@ -25,6 +26,15 @@ export const templateUri = (id: string): string =>
 function variable(variables: Variables, key: string): string {
   const value = variables[key];
   return decodeURIComponent((Array.isArray(value) ? value[0] : value) ?? '');
+}
+
+/** A read's answer, or its error as a JSON-RPC error by the error table (LIBRARY_NOT_FOUND: -32002). */
+function answer<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw toMcpError(err);
+  }
 }
 
 const startingWith = (names: string[], prefix: string): string[] =>
@@ -52,11 +62,12 @@ export function registerResources(server: McpServer, library: Library, templates
     'scripts',
     scripts,
     { title: 'Library scripts', description: 'The current source of each saved script' },
-    (uri, variables) => {
-      const script = library.get(variable(variables, 'name'));
-      const mimeType = MIME_BY_LANGUAGE[script.language];
-      return { contents: [{ uri: uri.href, mimeType, text: script.source }] };
-    },
+    (uri, variables) =>
+      answer(() => {
+        const script = library.get(variable(variables, 'name'));
+        const mimeType = MIME_BY_LANGUAGE[script.language];
+        return { contents: [{ uri: uri.href, mimeType, text: script.source }] };
+      }),
   );
 
   const packs = new ResourceTemplate(TEMPLATES_URI, {
@@ -84,13 +95,16 @@ export function registerResources(server: McpServer, library: Library, templates
     'templates',
     packs,
     { title: 'Templates', description: 'Template packs: parameters, JSON Schema, example and template text' },
-    (uri, variables) => {
-      const details = templates.show(`${variable(variables, 'pack')}/${variable(variables, 'name')}`);
-      const { id, description, language, params, paramsJsonSchema, example, tags, template } = details;
-      const document = { id, description, language, params, paramsJsonSchema, example, tags, template };
-      return {
-        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(document, null, 2) }],
-      };
-    },
+    (uri, variables) =>
+      answer(() => {
+        const details = templates.show(`${variable(variables, 'pack')}/${variable(variables, 'name')}`);
+        const { id, description, language, params, paramsJsonSchema, example, tags, template } = details;
+        const document = { id, description, language, params, paramsJsonSchema, example, tags, template };
+        return {
+          contents: [
+            { uri: uri.href, mimeType: 'application/json', text: JSON.stringify(document, null, 2) },
+          ],
+        };
+      }),
   );
 }

@@ -2,15 +2,16 @@
  * One MCP tools/call: confirm destructive tools with the user (elicitation, or an explicit `confirm: true`
  * from clients that cannot ask), admit metered tools through the service guard, run the tool through the
  * registry (validation, timeout, cancellation by the client), charge CPU, audit, and answer with the
- * structured output plus readable text. Failures are tool results with isError, never protocol errors.
+ * structured output plus readable text. Failures are tool results with isError, never protocol errors
+ * (text `CODE: message`, see errors.ts).
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { ScriptboxError } from '../../errors.js';
 import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { Tool, ToolRegistry } from '../../tools/index.js';
+import { toolErrorText } from './errors.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -40,12 +41,6 @@ export function mcpInputSchema(tool: Tool): z.ZodObject {
 }
 
 const failure = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
-
-function describeError(err: unknown): string {
-  if (err instanceof ScriptboxError) return `${err.code}: ${err.message}`;
-  if (err instanceof Error && err.name === 'AbortError') return 'cancelled by the client';
-  return `internal error: ${err instanceof Error ? err.message : String(err)}`;
-}
 
 /** Whether the client takes form elicitation (an empty `elicitation: {}` means forms, for compatibility). */
 function asksForms(server: McpServer): boolean {
@@ -88,7 +83,7 @@ async function confirmation(
             : 'cancelled';
       return `${tool.name}${target} was not run: the user ${why} (nothing changed).`;
     } catch (err) {
-      return `${tool.name}${target} was not run: asking the user for confirmation failed (${describeError(err)}).`;
+      return `${tool.name}${target} was not run: asking the user for confirmation failed (${toolErrorText(err)}).`;
     }
   }
   if (confirmed === true) return null;
@@ -125,7 +120,7 @@ export async function callTool(
     audit({ ok: true, cached: result.cached, cpuMs: result.cpuMs });
     return { content: [{ type: 'text', text: result.text }], structuredContent: result.output };
   } catch (err) {
-    const message = describeError(err);
+    const message = toolErrorText(err);
     audit({ ok: false, error: message });
     deps.log?.(`tool ${tool.name} failed: ${message}`);
     return failure(message);

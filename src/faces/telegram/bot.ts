@@ -11,6 +11,7 @@
 import { Bot, GrammyError, HttpError, type Context } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { z } from 'zod';
+import { TelegramTokenSchema } from '../../config.js';
 import { parseOptions } from '../../parse-options.js';
 import { ScriptboxError, UsageError } from '../../errors.js';
 import type { ChatEngine, ChatReply } from '../../workflows/chat/types.js';
@@ -21,12 +22,12 @@ import { SerialQueues } from './serial-queues.js';
 import { DEFAULT_API_ROOT, DEFAULT_MAX_DOWNLOAD_BYTES } from './uploads.js';
 import { DEFAULT_MESSAGES_PER_MINUTE, UserRateLimit } from './user-rate-limit.js';
 
+/** How long stop() lets the messages received be answered before it cancels their work. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
 export const TelegramBotOptsSchema = z
   .object({
-    token: z
-      .string()
-      .regex(/^\d+:[\w-]+$/, 'a token like 123456:ABC-DEF (from @BotFather)')
-      .describe('The bot token from @BotFather (a secret: never logged)'),
+    token: TelegramTokenSchema.describe('The bot token from @BotFather (a secret: never logged)'),
     apiRoot: z
       .string()
       .url()
@@ -58,6 +59,16 @@ export const TelegramBotOptsSchema = z
       .custom<(line: string) => void>((value) => typeof value === 'function', 'expected a function')
       .optional()
       .describe('Where JSON log lines go (default stderr)'),
+    shutdownGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .optional()
+      .describe(
+        `On stop(), how long the messages received may take to be answered before their work is ` +
+          `cancelled (default ${DEFAULT_SHUTDOWN_GRACE_MS} ms)`,
+      ),
   })
   .strict();
 export type TelegramBotOpts = z.infer<typeof TelegramBotOptsSchema>;
@@ -74,7 +85,10 @@ export interface TelegramBot {
    * polling cannot go on: the token is refused (401) or another process polls with it (409).
    */
   start(): Promise<void>;
-  /** Stops polling and waits until the messages already received are answered. */
+  /**
+   * Stops polling and waits until the messages already received are answered. Work still going after
+   * `shutdownGraceMs` (a run, a session starting, an LLM request) is cancelled, and its user told so.
+   */
   stop(): Promise<void>;
 }
 
@@ -86,7 +100,14 @@ export function createTelegramBot(raw: TelegramBotOpts): TelegramBot {
   const bot = new Bot(opts.token, { client: { apiRoot } });
   const limits = new UserRateLimit(opts.perUserPerMinute ?? DEFAULT_MESSAGES_PER_MINUTE);
   const queues = new SerialQueues();
-  const handler = new MessageHandler(opts.chat, log, { apiRoot, token: opts.token, maxBytes });
+  // Aborted when stop()'s grace period ends: every message's work gets its signal.
+  const shutdown = new AbortController();
+  const handler = new MessageHandler(
+    opts.chat,
+    log,
+    { apiRoot, token: opts.token, maxBytes },
+    shutdown.signal,
+  );
 
   const messages = bot.on('message');
   messages.use(async (ctx, next) => {
@@ -149,7 +170,12 @@ export function createTelegramBot(raw: TelegramBotOpts): TelegramBot {
     async stop() {
       stopped = true;
       if (bot.isRunning()) await bot.stop();
-      await queues.idle();
+      const grace = setTimeout(() => shutdown.abort(), opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      try {
+        await queues.idle();
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }

@@ -3,7 +3,8 @@
  * /help add to the chat engine's answer (which says what the bot does, with examples) about sending
  * files through Telegram.
  */
-import { ACCEPTED_FORMATS, formatMegabytes } from './uploads.js';
+import { megabytes } from '../../text.js';
+import { ACCEPTED_FORMATS } from './uploads.js';
 
 export const BOT_COMMANDS = [
   { command: 'start', description: 'What this bot does' },
@@ -17,6 +18,6 @@ export const BOT_COMMANDS = [
 export function uploadNote(maxDownloadBytes: number): string {
   return (
     `On Telegram: send your table with 📎 → File (not as a photo), as ${ACCEPTED_FORMATS}, up to ` +
-    `${formatMegabytes(maxDownloadBytes)} (the most Telegram lets bots download).`
+    `${megabytes(maxDownloadBytes)} (the most Telegram lets bots download).`
   );
 }

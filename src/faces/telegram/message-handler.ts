@@ -46,6 +46,8 @@ export class MessageHandler {
     private readonly chat: ChatEngine,
     private readonly log: BotLog,
     private readonly download: DownloadOpts,
+    /** The bot's shutdown: aborting it cancels the work of the messages being answered. */
+    private readonly shutdown: AbortSignal,
   ) {}
 
   /** Runs `task` and sends the text it answers; a failure is logged and the user told what to do. */
@@ -79,7 +81,10 @@ export class MessageHandler {
     progress.start();
     let replies: ChatReply[];
     try {
-      replies = await this.chat.handle(user, input, { onProgress: (update) => progress.update(update) });
+      replies = await this.chat.handle(user, input, {
+        onProgress: (update) => progress.update(update),
+        signal: this.shutdown,
+      });
     } catch (err) {
       await progress.finish(false);
       this.log({ level: 'error', event: 'handle_failed', user, ...errorDetails(err) });

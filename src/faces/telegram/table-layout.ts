@@ -3,6 +3,7 @@
  * padded to a common width. Columns whose cells are all numbers are right-aligned so digits line up;
  * the others are left-aligned. Very long cells are shortened with `…` so one row stays readable on a phone.
  */
+import { ellipsize, padTo, textWidth } from '../../text.js';
 
 /** Widest cell, in characters, before it is shortened. */
 const MAX_CELL_WIDTH = 40;
@@ -18,26 +19,16 @@ export interface TableLines {
   rows: string[];
 }
 
-function width(text: string): number {
-  return [...text].length;
-}
-
 function shorten(cell: string): string {
   const oneLine = cell.replace(/\s*\n\s*/g, ' ');
-  const chars = [...oneLine];
-  return chars.length > MAX_CELL_WIDTH ? `${chars.slice(0, MAX_CELL_WIDTH - 1).join('')}…` : oneLine;
-}
-
-function pad(text: string, size: number, right: boolean): string {
-  const fill = ' '.repeat(Math.max(0, size - width(text)));
-  return right ? fill + text : text + fill;
+  return ellipsize(oneLine, MAX_CELL_WIDTH);
 }
 
 export function layoutTable(columns: string[], rows: string[][]): TableLines {
   const header = columns.map(shorten);
   const body = rows.map((row) => columns.map((_, index) => shorten(row[index] ?? '')));
   const widths = header.map((name, index) =>
-    Math.max(width(name), ...body.map((row) => width(row[index] ?? ''))),
+    Math.max(textWidth(name), ...body.map((row) => textWidth(row[index] ?? ''))),
   );
   const numeric = header.map(
     (_, index) =>
@@ -45,7 +36,7 @@ export function layoutTable(columns: string[], rows: string[][]): TableLines {
   );
   const line = (cells: string[]): string =>
     cells
-      .map((cell, index) => pad(cell, widths[index] ?? 0, numeric[index] ?? false))
+      .map((cell, index) => padTo(cell, widths[index] ?? 0, numeric[index] ?? false))
       .join(COLUMN_GAP)
       .trimEnd();
   return {

@@ -5,6 +5,8 @@
  */
 import type { ReadableStream } from 'node:stream/web';
 import { GrammyError, type Api } from 'grammy';
+import { ScriptboxError } from '../../errors.js';
+import { megabytes } from '../../text.js';
 
 /** Telegram's getFile limit for bots on the public Bot API server. */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
@@ -14,28 +16,24 @@ export const DEFAULT_API_ROOT = 'https://api.telegram.org';
 /** What the dataset reader accepts, for answers about files. */
 export const ACCEPTED_FORMATS = 'CSV (.csv), TSV (.tsv) or Excel (.xlsx)';
 
-/** A download that failed (`tooLarge`: the file is over the limit); the message is safe to log (no token). */
-export class DownloadError extends Error {
-  override readonly name = 'DownloadError';
-
+/**
+ * A download that failed: PAYLOAD_TOO_LARGE when the file is over the limit (`tooLarge`), DOWNLOAD_FAILED
+ * otherwise. The message is safe to log (no token).
+ */
+export class DownloadError extends ScriptboxError {
   constructor(
     message: string,
     readonly tooLarge = false,
   ) {
-    super(message);
+    super(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'DOWNLOAD_FAILED', message);
   }
-}
-
-export function formatMegabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
 }
 
 /** The answer for a file over the limit; `fileSize` when Telegram reported it. */
 export function tooLargeNotice(fileSize: number | undefined, maxBytes: number): string {
-  const size =
-    fileSize === undefined ? 'That file is too large' : `That file is ${formatMegabytes(fileSize)}`;
+  const size = fileSize === undefined ? 'That file is too large' : `That file is ${megabytes(fileSize)}`;
   return (
-    `${size}; Telegram lets bots download at most ${formatMegabytes(maxBytes)}. Send a smaller extract ` +
+    `${size}; Telegram lets bots download at most ${megabytes(maxBytes)}. Send a smaller extract ` +
     `(fewer rows or columns) as ${ACCEPTED_FORMATS}: an .xlsx workbook is compressed, so it is often much ` +
     'smaller than the same data as CSV.'
   );

@@ -9,7 +9,7 @@ import { resolveLlmSettings } from '../../config.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
 import { InputFileSchema, PartialLimitsSchema } from '../../engine/options.js';
 import { parseOptions } from '../../parse-options.js';
-import type { RunError, RunResult } from '../../engine/result.js';
+import { RunErrorSchema, RunResultSchema } from '../../engine/result.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { promptCacheKey } from '../cache.js';
@@ -21,40 +21,34 @@ import { missingLlmSettings, type LlmProvider } from './provider.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
-export interface CheckOutcome {
-  ok: boolean;
-  message: string;
-}
+export const CheckOutcomeSchema = z.object({ ok: z.boolean(), message: z.string() });
+export type CheckOutcome = z.infer<typeof CheckOutcomeSchema>;
 export type CheckHook = (language: string, source: string) => Promise<CheckOutcome>;
 
-export interface GenerationAttempt {
-  /** 1-based. */
-  attempt: number;
-  /** The model's whole reply (for a cache hit, the cached source in a fence). */
-  reply: string;
-  /** The code taken out of the reply. */
-  code: string;
-  fromCache: boolean;
-  /** The check hook's verdict, null without a hook. */
-  check: CheckOutcome | null;
-  /** The run, null when not run (no `run`, or the check failed). */
-  run: RunResult | null;
-  ok: boolean;
-  /** What failed: the run's error, `rejected` for a failed check, `syntax` for a reply without code. */
-  error: RunError | null;
-  /** Time waiting for the model (0 for a cache hit). */
-  llmMs: number;
-}
+export const GenerationAttemptSchema = z.object({
+  attempt: z.number().int().min(1).describe('1-based'),
+  reply: z.string().describe("The model's whole reply (for a cache hit, the cached source in a fence)"),
+  code: z.string().describe('The code taken out of the reply'),
+  fromCache: z.boolean(),
+  check: CheckOutcomeSchema.nullable().describe("The check hook's verdict, null without a hook"),
+  run: RunResultSchema.nullable().describe('The run, null when not run (no run, or the check failed)'),
+  ok: z.boolean(),
+  error: RunErrorSchema.nullable().describe(
+    "What failed: the run's error, rejected for a failed check, syntax for a reply without code",
+  ),
+  llmMs: z.number().describe('Time waiting for the model (0 for a cache hit)'),
+});
+export type GenerationAttempt = z.infer<typeof GenerationAttemptSchema>;
 
-export interface PromptGeneration {
-  ok: boolean;
-  language: string;
-  /** The last attempt's code. */
-  source: string;
-  attempts: GenerationAttempt[];
-  model: string;
-  cacheKey: string;
-}
+export const PromptGenerationSchema = z.object({
+  ok: z.boolean().describe('The last attempt passed its check (and its run, when run)'),
+  language: z.string(),
+  source: z.string().describe("The last attempt's code"),
+  attempts: z.array(GenerationAttemptSchema),
+  model: z.string(),
+  cacheKey: z.string(),
+});
+export type PromptGeneration = z.infer<typeof PromptGenerationSchema>;
 
 const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', `expected ${what}`);
 const isObjectWith = (key: string) => (value: unknown) =>

@@ -514,7 +514,9 @@ def main():
         scriptbox_python.set_module_path()
         failed = preload(command)
         sys.stdout.reconfigure(line_buffering=True)
-    namespace.enter()  # after preloading: whatever an import forked stays out of it
+    # Only now: once our children go to another pid namespace we can start no thread (CLONE_THREAD
+    # needs our own), and preloading numpy starts OpenBLAS's threads. Whatever an import forked stays out.
+    namespace.enter()
     supervisor = Supervisor(mode, command, run_filter, namespace)
     report({"event": "ready", "preloadFailed": failed})
     control = Control()

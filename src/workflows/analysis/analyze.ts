@@ -20,13 +20,15 @@ import type { AnalysisSpec, Block } from './spec.js';
 
 /**
  * Runs a generated script where the dataset is, copying what it writes under out/ into `outDir`. `limits`
- * are what the template asks for; a runner's own limits (the caller's policy) take precedence.
+ * are what the template asks for; a runner's own limits (the caller's policy) take precedence. Aborting
+ * `signal` cancels the run: it ends with kind `cancelled`, its sandbox freed.
  */
 export type AnalysisRunner = (job: {
   language: string;
   source: string;
   outDir: string;
   limits: PartialLimits;
+  signal?: AbortSignal;
 }) => Promise<RunResult>;
 
 export interface AnalysisRun {
@@ -51,8 +53,17 @@ export interface RunAnalysisOpts {
   params?: Record<string, unknown>;
   runner: AnalysisRunner;
   cache?: GenerationCache;
+  /**
+   * Aborting it cancels the analysis's run (given to the runner): the result is then a failure whose
+   * `run.error.kind` is `cancelled`, and nothing of it is left (its sandbox, its out/ copy).
+   */
+  signal?: AbortSignal;
 }
 
+/**
+ * Generates, runs and reads one analysis. A failed or cancelled run is a result with `error` set, never
+ * an exception.
+ */
 export async function runAnalysis(opts: RunAnalysisOpts): Promise<AnalysisRun> {
   const { registry, dataset, spec } = opts;
   const generated = generateFromTemplate(registry, {
@@ -64,7 +75,8 @@ export async function runAnalysis(opts: RunAnalysisOpts): Promise<AnalysisRun> {
   const limits = registry.get(spec.templateId).limits;
   const outDir = await mkdtemp(join(tmpdir(), 'scriptbox-analysis-'));
   try {
-    const run = await opts.runner({ language: generated.language, source: generated.source, outDir, limits });
+    const { language, source } = generated;
+    const run = await opts.runner({ language, source, outDir, limits, signal: opts.signal });
     const charts = await readCharts(outDir, run);
     const base = { spec, params: generated.params, script, run, charts };
     const result = run.ok ? parseResult(run.stdout) : undefined;
@@ -107,6 +119,7 @@ function failureMessage(spec: AnalysisSpec, run: RunResult): string {
   if (printed && typeof printed.error === 'string') return `${spec.name}: ${printed.error}`;
   if (run.ok) return `${spec.name}: the script printed no result (this is a bug in its template)`;
   const kind = run.error?.kind;
+  if (kind === 'cancelled') return `${spec.name} was cancelled before it finished`;
   if (kind === 'timeout' || kind === 'cpu') {
     return `${spec.name} took too long (${run.error?.message ?? kind}); try fewer columns or a smaller file`;
   }
@@ -125,7 +138,12 @@ export function usageLine(run: RunResult): string {
 /** Runs in a session whose work dir already holds the dataset (see uploadDataset). */
 export function sessionRunner(session: Session, limits: PartialLimits = {}): AnalysisRunner {
   return (job) =>
-    session.run({ source: job.source, outDir: job.outDir, limits: { ...job.limits, ...limits } });
+    session.run({
+      source: job.source,
+      outDir: job.outDir,
+      limits: { ...job.limits, ...limits },
+      signal: job.signal,
+    });
 }
 
 /** Runs in a one-shot sandbox, the dataset given as its canonical CSV under its safe name. */
@@ -138,6 +156,7 @@ export function oneShotRunner(engine: Engine, dataset: Dataset, limits: PartialL
       files: [{ name: dataset.fileName, content: dataset.csv }],
       // What the template asks for fits under the engine's ceilings; the caller's limits are checked as asked.
       limits: { ...withinCeilings(job.limits, engine.ceilings), ...limits },
+      signal: job.signal,
     });
 }
 

@@ -6,6 +6,7 @@
  * is a row of missing values. Every row must have as many fields as the header: errors name the line.
  */
 import { InvalidDatasetError } from '../../errors.js';
+import { plural } from '../../text.js';
 
 export type Delimiter = ',' | '\t' | ';';
 
@@ -45,10 +46,6 @@ export function sniffDelimiter(text: string): Delimiter {
 
 function lineBreaks(text: string): number {
   return /[\r\n]/.test(text) ? (text.match(/\r\n|\r|\n/g)?.length ?? 0) : 0;
-}
-
-function fieldCount(count: number): string {
-  return `${count} ${count === 1 ? 'field' : 'fields'}`;
 }
 
 export function parseCsv(sourceName: string, text: string, delimiter: Delimiter): ParsedCsv {
@@ -118,7 +115,7 @@ export function parseCsv(sourceName: string, text: string, delimiter: Delimiter)
   const ragged = rest.find((record) => record.fields.length !== width);
   if (ragged !== undefined) {
     throw new InvalidDatasetError(
-      `${sourceName}: line ${ragged.line} has ${fieldCount(ragged.fields.length)}, the header has ` +
+      `${sourceName}: line ${ragged.line} has ${plural(ragged.fields.length, 'field')}, the header has ` +
         `${width}. Every row needs one value per column: check that line for a missing or extra ` +
         `${delimiter === '\t' ? 'tab' : `"${delimiter}"`}, and quote values that contain one ("a${delimiter} b").`,
     );

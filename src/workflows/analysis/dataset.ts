@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { InvalidDatasetError } from '../../errors.js';
 import { parseOptions } from '../../parse-options.js';
+import { megabytes } from '../../text.js';
 import { tableToCsv } from './canonical-csv.js';
 import { parseCsv, sniffDelimiter, type Delimiter } from './dataset-csv.js';
 import { decodeText } from './dataset-decode.js';
@@ -59,10 +60,6 @@ export function datasetFileName(sourceName: string): string {
     .slice(0, STEM_MAX)
     .replace(/^_+|_+$/g, '');
   return `${stem === '' ? 'data' : stem}.csv`;
-}
-
-function megabytes(bytes: number): string {
-  return `${Number((bytes / 1_048_576).toPrecision(3))} MB`;
 }
 
 function isZip(bytes: Uint8Array): boolean {

@@ -15,6 +15,7 @@ export {
   type RunAnalysisOpts,
 } from './analyze.js';
 export { tableToCsv } from './canonical-csv.js';
+export { analyzeDirectly, type AnalyzeDirectlyOpts, type DirectAnalysis } from './direct-run.js';
 export { DEFAULT_MAX_DATASET_BYTES, readDataset, type Dataset, type DatasetFormat } from './dataset.js';
 export { previewBlocks } from './dataset-preview.js';
 export { formatNumber } from './format.js';

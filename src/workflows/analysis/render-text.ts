@@ -5,26 +5,13 @@
  * table that still does not fit is printed wider rather than losing columns. Blocks are separated by a
  * blank line; the text ends with a newline (empty for no blocks).
  */
+import { ellipsize, padTo, textWidth } from '../../text.js';
 import type { Block } from './spec.js';
 
 export const DEFAULT_TEXT_WIDTH = 100;
 const GAP = '  ';
 const MIN_COLUMN_WIDTH = 6;
 const NUMERIC_CELL = /^([-+]?[\d.,]+(e[-+]?\d+)?%?|—|NaN|-?∞)$/i;
-
-function widthOf(text: string): number {
-  return [...text].length;
-}
-
-function cut(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
-}
-
-function pad(text: string, width: number, right: boolean): string {
-  const fill = ' '.repeat(Math.max(0, width - widthOf(text)));
-  return right ? fill + text : text + fill;
-}
 
 /** Column widths that fit `width` if cutting the widest columns down to MIN_COLUMN_WIDTH can do it. */
 function fitWidths(natural: number[], width: number): number[] {
@@ -44,7 +31,7 @@ function renderTable(block: Extract<Block, { kind: 'table' }>, width: number): s
     block.columns.map((_, index) => (row[index] ?? '').replace(/\s+/g, ' '));
   const rows = block.rows.map(cells);
   const natural = block.columns.map((name, index) =>
-    Math.max(widthOf(name), ...rows.map((row) => widthOf(row[index] ?? ''))),
+    Math.max(textWidth(name), ...rows.map((row) => textWidth(row[index] ?? ''))),
   );
   const widths = fitWidths(natural, width);
   const numeric = block.columns.map(
@@ -52,7 +39,9 @@ function renderTable(block: Extract<Block, { kind: 'table' }>, width: number): s
   );
   const line = (row: string[]): string =>
     row
-      .map((cell, index) => pad(cut(cell, widths[index] ?? 0), widths[index] ?? 0, numeric[index] ?? false))
+      .map((cell, index) =>
+        padTo(ellipsize(cell, widths[index] ?? 0), widths[index] ?? 0, numeric[index] ?? false),
+      )
       .join(GAP)
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join(GAP);

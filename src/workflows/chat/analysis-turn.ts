@@ -11,7 +11,7 @@ import type { AnalysisSpec } from '../analysis/spec.js';
 import { columnsText, noDatasetReplies, numericColumnsText } from './help.js';
 import type { AnalysisRequest } from './intent.js';
 import { progress, text, type Turn } from './turn.js';
-import { plural } from '../../text.js';
+import { plural, quoted } from '../../text.js';
 import type { ChatReply } from './types.js';
 
 function columnHelp(dataset: Dataset): ChatReply {
@@ -19,10 +19,6 @@ function columnHelp(dataset: Dataset): ChatReply {
   return text(
     `Columns of ${dataset.sourceName}: ${columnsText(table)}. Numeric: ${numericColumnsText(table)}.`,
   );
-}
-
-function quoted(names: string[]): string {
-  return names.map((name) => JSON.stringify(name)).join(', ');
 }
 
 /** Saves a template's script to the library (for "generate code …"), so "run code <name>" finds it. */
@@ -76,7 +72,12 @@ export async function analysisTurn(
     dataset,
     spec,
     params,
-    runner: (job) => turn.conversation.runInSession((session) => sessionRunner(session, limits)(job)),
+    runner: (job) =>
+      turn.conversation.runInSession({
+        run: (session) => sessionRunner(session, limits)(job),
+        signal: job.signal,
+      }),
+    signal: turn.hooks.signal,
   });
   const { script, charts } = analysis;
   turn.conversation.lastScript = {

@@ -21,6 +21,13 @@ export interface ShownScript {
   origin: string;
 }
 
+export interface RunInSessionOpts {
+  /** Runs the script in the session given (pass the signal on to its run). */
+  run: (session: Session) => Promise<RunResult>;
+  /** Cancels a session start this run waits for. */
+  signal?: AbortSignal;
+}
+
 const closedError = (): ScriptboxError => new ScriptboxError('ENGINE_CLOSED', 'this conversation is closed');
 
 export class Conversation {
@@ -32,19 +39,21 @@ export class Conversation {
   private uploaded: Dataset | null = null;
   private closed = false;
 
-  constructor(private readonly openSession: () => Promise<Session>) {}
+  /** `openSession(signal)` starts a session; aborting `signal` cancels the start (nothing is left of it). */
+  constructor(private readonly openSession: (signal?: AbortSignal) => Promise<Session>) {}
 
   /**
    * Runs a script in this conversation's session (`run` starts it), with the current dataset in the work
    * dir. A session found closed when the run starts (its idle timeout passed a moment ago)
-   * is replaced once.
+   * is replaced once. Aborting `signal` while a session starts cancels the start (rejecting with code
+   * CANCELLED); the next call starts another.
    */
-  async runInSession(run: (session: Session) => Promise<RunResult>): Promise<RunResult> {
+  async runInSession(opts: RunInSessionOpts): Promise<RunResult> {
     try {
-      return await this.runOnce(run);
+      return await this.runOnce(opts);
     } catch (err) {
       if (!(err instanceof SessionClosedError) || this.closed) throw err;
-      return this.runOnce(run);
+      return this.runOnce(opts);
     }
   }
 
@@ -56,16 +65,16 @@ export class Conversation {
     await session?.close('the chat ended');
   }
 
-  private async runOnce(run: (session: Session) => Promise<RunResult>): Promise<RunResult> {
-    return run(await this.readySession());
+  private async runOnce({ run, signal }: RunInSessionOpts): Promise<RunResult> {
+    return run(await this.readySession(signal));
   }
 
-  private async readySession(): Promise<Session> {
+  private async readySession(signal: AbortSignal | undefined): Promise<Session> {
     if (this.closed) throw closedError();
     if (!this.session || this.session.closed) {
       this.session = null;
       this.uploaded = null;
-      const opened = await this.openSession();
+      const opened = await this.openSession(signal);
       if (this.closed) {
         await opened.close('the chat ended');
         throw closedError();

@@ -41,6 +41,8 @@ import { uploadTurn } from './upload-turn.js';
 /** Per run: the original design's 30 s and 2 GB. */
 export const DEFAULT_CHAT_LIMITS: PartialLimits = { timeoutMs: 30_000, cpuMs: 30_000, memoryMb: 2048 };
 export const DEFAULT_MAX_CONVERSATIONS = 500;
+/** The answer to a message whose work was cancelled before it had a result (hooks.signal aborted). */
+export const CANCELLED = 'Cancelled: this message was not finished. Send it again to retry.';
 
 /** Imported once per session, so analyses do not pay for them on every run. */
 export const SESSION_PRELOAD = [
@@ -96,12 +98,13 @@ export function createChatEngine(opts: ChatEngineOpts): ChatEngine {
     maxDatasetBytes,
     analyses: ANALYSES,
   };
-  const openSession = () =>
+  const openSession = (signal?: AbortSignal) =>
     opts.engine.createSession({
       language: 'python',
       preload: SESSION_PRELOAD,
       limits,
       idleTimeoutMs: opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+      signal,
     });
   const conversations = new ConversationStore(
     opts.maxConversations ?? DEFAULT_MAX_CONVERSATIONS,
@@ -117,6 +120,8 @@ export function createChatEngine(opts: ChatEngineOpts): ChatEngine {
 }
 
 async function answer(turn: Turn, input: ChatInput): Promise<ChatReply[]> {
+  // Cancelled while it waited behind the conversation's earlier messages: nothing of it is done.
+  if (turn.hooks.signal?.aborted) return [text(CANCELLED)];
   try {
     const pending = turn.conversation.pending;
     if (pending) {
@@ -128,6 +133,8 @@ async function answer(turn: Turn, input: ChatInput): Promise<ChatReply[]> {
     const caption = input.caption?.trim() ?? '';
     return caption !== '' && loaded ? [...replies, ...(await textTurn(turn, caption))] : replies;
   } catch (err) {
+    // Whatever the abort cut short (a session starting, an LLM request) rejected with its reason.
+    if (turn.hooks.signal?.aborted) return [text(CANCELLED)];
     if (err instanceof ScriptboxError) return [text(err.message)];
     throw err;
   }

@@ -70,6 +70,7 @@ export async function generateChecked(
     check: checkForRepair,
     files: dataset ? [{ name: dataset.fileName, content: dataset.csv }] : [],
     limits: turn.chat.limits,
+    signal: turn.hooks.signal,
   });
 }
 

@@ -24,8 +24,12 @@ export interface ScriptToRun {
 async function execute(turn: Turn, script: ScriptToRun, outDir: string): Promise<RunResult> {
   const { chat, conversation } = turn;
   const { limits } = chat;
+  const { signal } = turn.hooks;
   if (script.language === 'python') {
-    return conversation.runInSession((session) => session.run({ source: script.source, outDir, limits }));
+    return conversation.runInSession({
+      run: (session) => session.run({ source: script.source, outDir, limits, signal }),
+      signal,
+    });
   }
   const dataset = conversation.dataset;
   return chat.engine.run({
@@ -34,6 +38,7 @@ async function execute(turn: Turn, script: ScriptToRun, outDir: string): Promise
     files: dataset ? [{ name: dataset.fileName, content: dataset.csv }] : [],
     outDir,
     limits,
+    signal,
   });
 }
 

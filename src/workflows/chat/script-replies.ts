@@ -54,6 +54,7 @@ function failureText(run: RunResult): string {
 }
 
 function outputReplies(run: RunResult): ChatReply[] {
+  if (run.error?.kind === 'cancelled') return [text('Cancelled: the script was stopped before it finished.')];
   if (!run.ok) return [text(`The script failed: ${failureText(run)}`)];
   const stdout = run.stdout.trim();
   if (stdout === '') return [text('The script ran and printed nothing.')];

@@ -28,14 +28,21 @@ export type ChatProgress =
   | { stage: 'running'; text: string }
   | { stage: 'charting'; text: string };
 
+/** What a face gives with one message besides the message itself. */
 export interface ChatHooks {
   onProgress?: (progress: ChatProgress) => void;
+  /**
+   * Aborting it cancels the message's work (a session starting, a run, an LLM request): handle() then
+   * answers that it was cancelled, and the conversation stays usable for the next message.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ChatEngine {
   /**
    * Handles one message of one conversation (conversations are independent: their own dataset, session
-   * and pending confirmation). Never throws for a user's mistake: it answers with what to do instead.
+   * and pending confirmation). Never throws for a user's mistake: it answers with what to do instead;
+   * nor for `hooks.signal` aborting: it answers that the message was cancelled.
    */
   handle(conversationId: string, input: ChatInput, hooks?: ChatHooks): Promise<ChatReply[]>;
   /** Ends every conversation's session. */

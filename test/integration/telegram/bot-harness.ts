@@ -28,7 +28,9 @@ export interface BotRig {
   close(): Promise<void>;
 }
 
-export async function startRig(opts: { perUserPerMinute?: number } = {}): Promise<BotRig> {
+export async function startRig(
+  opts: { perUserPerMinute?: number; shutdownGraceMs?: number } = {},
+): Promise<BotRig> {
   const fake = await FakeBotApi.start();
   const engine = await createEngine({ pool: { size: 0 } });
   const library = openLibrary({ home: mkdtempSync(join(process.env.SCRIPTBOX_HOME ?? '/tmp', 'telegram-')) });
@@ -39,6 +41,7 @@ export async function startRig(opts: { perUserPerMinute?: number } = {}): Promis
     apiRoot: fake.apiRoot,
     chat,
     perUserPerMinute: opts.perUserPerMinute ?? 1000,
+    ...(opts.shutdownGraceMs !== undefined ? { shutdownGraceMs: opts.shutdownGraceMs } : {}),
     logLine: (line) => logLines.push(line),
   });
   const polling = bot.start();

@@ -4,6 +4,7 @@
  * (direct/scatter.ts) computes the numbers it shows (points, fit, r, points per group).
  */
 import { z } from 'zod';
+import { plural } from '../../../text.js';
 import { fail, requireColumns, requireGroupingColumn, requireNumeric } from '../direct/columns.js';
 import { scatter } from '../direct/scatter.js';
 import { formatNumber } from '../format.js';
@@ -62,7 +63,7 @@ export const scatterAnalysis: AnalysisSpec = {
     if (x === undefined || y === undefined || extra.length > 0) {
       fail(
         'a scatter plot takes two numeric columns and an optional category, like /script scatter area ' +
-          `price district; got ${columns.length} column${columns.length === 1 ? '' : 's'}`,
+          `price district; got ${plural(columns.length, 'column')}`,
       );
     }
     requireColumns(table, columns);

@@ -8,6 +8,7 @@
  * groups them: missing values form no group, groups come in Python's sorted order of their values.
  */
 import { InvalidOptionsError } from '../../../errors.js';
+import { quoted } from '../../../text.js';
 import { findColumn, isNumericColumn, type Column, type NumericColumn, type Table } from '../table.js';
 
 /** A non-missing cell value. */
@@ -18,10 +19,8 @@ export function fail(message: string): never {
   throw new InvalidOptionsError(message, [message]);
 }
 
-/** `"a", "b"`: names as the templates quote them. */
-export function quoted(names: readonly string[]): string {
-  return names.map((name) => JSON.stringify(name)).join(', ');
-}
+// `"a", "b"`: names as the templates quote them (text.ts has it for every face).
+export { quoted };
 
 /** Names in first-mention order without repeats (Python's list(dict.fromkeys(names))). */
 export function unique(names: readonly string[]): string[] {
