@@ -209,6 +209,25 @@ export const AUDIT_ARCH: Record<SeccompArch, number> = {
 /** x86_64 has an x32 ABI: its calls carry this bit in their number. */
 export const X32_SYSCALL_BIT = 0x40000000;
 
+/** Calls added since Linux 5.1 have one number on every architecture (the unified syscall table). */
+const UNIFIED_SYSCALLS = {
+  io_uring_setup: 425,
+  io_uring_enter: 426,
+  io_uring_register: 427,
+  open_tree: 428,
+  move_mount: 429,
+  fsopen: 430,
+  fsconfig: 431,
+  fsmount: 432,
+  fspick: 433,
+  clone3: 435,
+  pidfd_getfd: 438,
+  process_madvise: 440,
+  mount_setattr: 442,
+  quotactl_fd: 443,
+  open_tree_attr: 467,
+} as const;
+
 /** System call numbers (linux asm/unistd_64.h and asm-generic/unistd.h); a missing name is not on that arch. */
 export const SYSCALL_NUMBERS: Record<SeccompArch, Readonly<Record<string, number>>> = {
   x64: {
@@ -257,21 +276,7 @@ export const SYSCALL_NUMBERS: Record<SeccompArch, Readonly<Record<string, number
     kexec_file_load: 320,
     bpf: 321,
     userfaultfd: 323,
-    io_uring_setup: 425,
-    io_uring_enter: 426,
-    io_uring_register: 427,
-    open_tree: 428,
-    move_mount: 429,
-    fsopen: 430,
-    fsconfig: 431,
-    fsmount: 432,
-    fspick: 433,
-    clone3: 435,
-    pidfd_getfd: 438,
-    process_madvise: 440,
-    mount_setattr: 442,
-    quotactl_fd: 443,
-    open_tree_attr: 467,
+    ...UNIFIED_SYSCALLS,
   },
   arm64: {
     lookup_dcookie: 18,
@@ -316,20 +321,6 @@ export const SYSCALL_NUMBERS: Record<SeccompArch, Readonly<Record<string, number
     bpf: 280,
     userfaultfd: 282,
     kexec_file_load: 294,
-    io_uring_setup: 425,
-    io_uring_enter: 426,
-    io_uring_register: 427,
-    open_tree: 428,
-    move_mount: 429,
-    fsopen: 430,
-    fsconfig: 431,
-    fsmount: 432,
-    fspick: 433,
-    clone3: 435,
-    pidfd_getfd: 438,
-    process_madvise: 440,
-    mount_setattr: 442,
-    quotactl_fd: 443,
-    open_tree_attr: 467,
+    ...UNIFIED_SYSCALLS,
   },
 };
