@@ -9,6 +9,8 @@
  *   httpLoad: one-shot runs at concurrency 32 through POST /v1/runs vs engine.run, see bench/http.ts.
  *   descriptiveAnalysis10kRows: a chat turn `/script descriptive` vs the same script under bare python3 and
  *     the direct engine, see bench/analysis.ts.
+ *   egressProxy1MiB: a 1 MiB download through the egress proxy vs straight from the host, and inside a
+ *     granted session, see bench/network.ts.
  *   generation: template render time and cache-hit time (in memory and the library's SQLite cache), see
  *     bench/generate.ts.
  */
@@ -17,6 +19,7 @@ import { createEngine, type Engine } from '../src/index.js';
 import { benchAnalysis } from './analysis.js';
 import { benchGenerate } from './generate.js';
 import { benchHttpLoad } from './http.js';
+import { benchNetwork } from './network.js';
 import { benchSessions, spawnAndWait } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
 
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
       descriptiveAnalysis10kRows: await benchAnalysis(cold, ROUNDS),
       generation: await benchGenerate(),
       httpLoad: await benchHttpLoad(),
+      egressProxy1MiB: await benchNetwork(Math.min(ROUNDS, 30)),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(bubblewrap python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-matplotlib)
+# python3-requests/-bs4/-lxml: what extraction scripts fetch and parse pages with; curl, openssl and
+# ca-certificates: clients and trust for granted network (tests make their CA with openssl).
+SYSTEM_PACKAGES=(bubblewrap python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-matplotlib
+  python3-requests python3-bs4 python3-lxml curl openssl ca-certificates)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

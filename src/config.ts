@@ -42,6 +42,12 @@ export const ENV_VARS = {
   SCRIPTBOX_LLM_API_KEY:
     'Key sent as `Authorization: Bearer` to that API (a secret: never logged; local servers need none)',
   SCRIPTBOX_TELEGRAM_TOKEN: 'Bot token for `scriptbox bot telegram` (from @BotFather; a secret)',
+  SCRIPTBOX_RESOLVE:
+    'Name-to-address overrides for the egress proxy, like curl --resolve: name:address,... (tests, air-gapped ' +
+    'networks); an address still has to pass the private-address check unless private addresses are allowed',
+  SCRIPTBOX_NET_CA_FILE:
+    'A PEM file of CA certificates that sandboxes granted network trust besides the system ones (an internal ' +
+    'CA, or a test CA)',
   SCRIPTBOX_HOME: 'Data directory: the script library and the generation cache (default ~/.scriptbox)',
 } as const;
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -100,6 +106,8 @@ const EnvSchema = z.object({
   SCRIPTBOX_LLM_MODEL: z.string().min(1).optional(),
   SCRIPTBOX_LLM_API_KEY: z.string().min(1).optional(),
   SCRIPTBOX_TELEGRAM_TOKEN: TelegramTokenSchema.optional(),
+  SCRIPTBOX_RESOLVE: z.string().optional(),
+  SCRIPTBOX_NET_CA_FILE: z.string().startsWith('/', 'an absolute path').optional(),
   SCRIPTBOX_HOME: z.string().min(1).optional(),
 });
 
@@ -117,6 +125,8 @@ export interface EnvConfig {
   home?: string;
   /** SCRIPTBOX_TELEGRAM_TOKEN: a secret, never logged nor put in errors. */
   telegramToken?: string;
+  /** SCRIPTBOX_RESOLVE split on `,` and SCRIPTBOX_NET_CA_FILE: what the operator's network policy adds. */
+  network?: { resolve: string[]; trustCaFile?: string };
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
@@ -149,6 +159,13 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     },
     ...(parsed.SCRIPTBOX_HOME ? { home: parsed.SCRIPTBOX_HOME } : {}),
     ...(parsed.SCRIPTBOX_TELEGRAM_TOKEN ? { telegramToken: parsed.SCRIPTBOX_TELEGRAM_TOKEN } : {}),
+    network: {
+      resolve: (parsed.SCRIPTBOX_RESOLVE ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+      ...(parsed.SCRIPTBOX_NET_CA_FILE ? { trustCaFile: parsed.SCRIPTBOX_NET_CA_FILE } : {}),
+    },
   };
 }
 

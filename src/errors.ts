@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'INVALID_OPTIONS'
   | 'LIMIT_ABOVE_CEILING'
+  | 'NETWORK_NOT_PERMITTED'
   | 'INVALID_DATASET'
   | 'USAGE'
   | 'INVALID_REQUEST'
@@ -74,6 +75,16 @@ export class ScriptboxError extends Error {
 export class InvalidOptionsError extends ScriptboxError {
   constructor(message: string, issues: string[], opts: ScriptboxErrorOpts = {}) {
     super('INVALID_OPTIONS', message, { ...opts, data: { ...opts.data, issues } });
+  }
+}
+
+/**
+ * A run, session or extraction asked for network destinations that the operator's policy (or the caller's
+ * token) does not allow; `data.uncovered` lists them and `data.allowed` what may be asked for.
+ */
+export class NetworkNotPermittedError extends ScriptboxError {
+  constructor(message: string, opts: ScriptboxErrorOpts = {}) {
+    super('NETWORK_NOT_PERMITTED', message, opts);
   }
 }
 
@@ -155,6 +166,8 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMapping>> = {
   INVALID_OPTIONS: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_PARAMS },
   // A run asked for more than a server-wide ceiling allows (engine/ceilings.ts): the caller's to fix.
   LIMIT_ABOVE_CEILING: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_PARAMS },
+  // A run or session asked for network the server (or the caller's token) does not grant: narrow the request.
+  NETWORK_NOT_PERMITTED: { exit: 2, http: 403, mcp: JSON_RPC.INVALID_PARAMS },
   INVALID_DATASET: { exit: 2, http: 422, mcp: JSON_RPC.INVALID_PARAMS },
   USAGE: { exit: 2, http: 400, mcp: JSON_RPC.INVALID_PARAMS },
   // A request the HTTP face cannot read: not JSON, an unsupported content type, larger than the server takes.

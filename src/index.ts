@@ -50,10 +50,19 @@ export {
   EngineClosedError,
   FileNotFoundError,
   InvalidOptionsError,
+  NetworkNotPermittedError,
   SandboxUnavailableError,
   ScriptboxError,
   UnknownRuntimeError,
   UsageError,
   type ErrorCode,
 } from './errors.js';
+export {
+  NetworkGrantRequestSchema,
+  NetworkPolicySchema,
+  type NetworkGrantRequest,
+  type NetworkPolicy,
+} from './network/policy.js';
+export { NetworkLimitsSchema, DEFAULT_NETWORK_LIMITS, type NetworkLimits } from './network/limits.js';
+export { NetworkReportSchema, type NetworkReport } from './network/report.js';
 export { RuntimeSpecSchema, type RuntimeSpec, type RuntimeSpecInput } from './sandbox/runtimes/spec.js';

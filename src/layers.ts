@@ -30,6 +30,14 @@ export const LAYERS: readonly Layer[] = [
     why: 'isolation: bwrap, seccomp, cgroups, uids, runtimes, runners, limits and what a run ends with, the self-test',
   },
   {
+    name: 'network',
+    units: { network: ['network/'] },
+    peers: false,
+    why:
+      'the host egress proxy a granted sandbox reaches over a Unix socket: allowlist, resolver, address ' +
+      'classes, CONNECT/SNI/Host checks, SOCKS5, per-run accounting; it knows nothing of sandboxes',
+  },
+  {
     name: 'config',
     units: { config: ['config.ts'] },
     peers: false,

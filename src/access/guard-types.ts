@@ -22,6 +22,12 @@ export interface ServiceGuard {
    * `data.retryAfterSeconds`: runs per minute (token bucket) and CPU seconds per day (the quota).
    */
   admitRun(principal: Principal): void;
+  /**
+   * Checks that `principal`'s token may be granted every network destination in `allow` (a run's,
+   * session's or extraction's request); throws NetworkNotPermittedError (HTTP 403) naming the ones its
+   * token does not cover. The server's own policy is the engine's to enforce.
+   */
+  admitNetwork(principal: Principal, allow: readonly string[]): void;
   /** Adds a finished run's CPU time to the principal's daily quota. */
   chargeCpu(principal: Principal, cpuMs: number): void;
   /** Records who did what to what, and how it ended, in the library's audit log. */

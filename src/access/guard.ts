@@ -10,16 +10,25 @@
  */
 import { z } from 'zod';
 import { parseOptions } from '../parse-options.js';
-import { InvalidOptionsError, ScriptboxError } from '../errors.js';
+import { InvalidOptionsError, NetworkNotPermittedError, ScriptboxError } from '../errors.js';
 import type { Library } from '../library/index.js';
 import type { Sql } from '../library/database.js';
 import { libraryContext } from '../library/library.js';
 import { writeAudit } from '../library/writes.js';
+import { AllowList } from '../network/allowlist.js';
 import type { Principal, ServiceGuard } from './guard-types.js';
 import { addCpuMs, secondsToNextUtcDay, usedCpuMs, utcDay } from './quota.js';
 import { RateLimiter } from './rate-limit.js';
 import { DEFAULT_TOKEN_LIMITS, TokenLimitsSchema, type TokenLimits } from './token-limits.js';
-import { ANONYMOUS, anyLiveToken, findBySecret, markUsed, TOKEN_FORM, tokenById } from './tokens.js';
+import {
+  ANONYMOUS,
+  anyLiveToken,
+  findBySecret,
+  markUsed,
+  TOKEN_FORM,
+  tokenById,
+  type TokenInfo,
+} from './tokens.js';
 
 export interface GuardOpts {
   /** An open library (openLibrary()); the guard uses its connection and never closes it. */
@@ -76,14 +85,20 @@ export function createGuard(opts: GuardOpts): ServiceGuard {
   }
 
   function limitsOf(principal: Principal): TokenLimits {
-    if (principal.tokenId === null) return defaults;
-    const token = tokenById(sql(), principal.tokenId);
-    if (!token) throw unauthorized('unknown');
-    if (token.revokedAt !== null) throw unauthorized('revoked');
+    const token = tokenOf(principal);
+    if (token === null) return defaults;
     return {
       runsPerMinute: token.runsPerMinute ?? defaults.runsPerMinute,
       cpuSecondsPerDay: token.cpuSecondsPerDay ?? defaults.cpuSecondsPerDay,
     };
+  }
+
+  function tokenOf(principal: Principal): TokenInfo | null {
+    if (principal.tokenId === null) return null;
+    const token = tokenById(sql(), principal.tokenId);
+    if (!token) throw unauthorized('unknown');
+    if (token.revokedAt !== null) throw unauthorized('revoked');
+    return token;
   }
 
   return {
@@ -130,6 +145,18 @@ export function createGuard(opts: GuardOpts): ServiceGuard {
           { data: { retryAfterSeconds, limit: 'runsPerMinute', quota: limits.runsPerMinute } },
         );
       }
+    },
+
+    admitNetwork(principal: Principal, allow: readonly string[]): void {
+      const granted = tokenOf(principal)?.netAllow;
+      if (granted === null || granted === undefined || allow.length === 0) return;
+      const uncovered = AllowList.parse(granted).uncovered(AllowList.parse(allow, 'network.allow'));
+      if (uncovered.length === 0) return;
+      throw new NetworkNotPermittedError(
+        `the API token of ${principal.name} may not reach ${uncovered.join(', ')}; it may be granted ` +
+          `${granted.join(', ')} (ask for those, or for a token that allows more)`,
+        { data: { uncovered, allowed: granted } },
+      );
     },
 
     chargeCpu(principal: Principal, cpuMs: number): void {

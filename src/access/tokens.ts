@@ -16,6 +16,7 @@ import { LibraryConflictError, LibraryNotFoundError, type Library } from '../lib
 import type { Sql } from '../library/database.js';
 import { libraryContext } from '../library/library.js';
 import { writeAudit } from '../library/writes.js';
+import { parseAllowRule } from '../network/allowlist.js';
 import { DEFAULT_TOKEN_LIMITS, TokenLimitsSchema } from './token-limits.js';
 
 export const TOKEN_PREFIX = 'sbx_';
@@ -34,6 +35,17 @@ const NameSchema = z
   .refine((name) => name.toLowerCase() !== ANONYMOUS, `${ANONYMOUS} is the name of callers without a token`)
   .describe('Who uses the token: the audit log records it as who');
 
+/** Network allowlist entries, each checked as the proxy will read it. */
+const NetAllowSchema = z.array(z.string()).superRefine((entries, ctx) => {
+  for (const [index, entry] of entries.entries()) {
+    try {
+      parseAllowRule(entry);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: [index], message: (err as Error).message });
+    }
+  }
+});
+
 const WhoSchema = z.string().min(1).max(200).describe('Who creates or revokes it (default: the library who)');
 
 export const CreateTokenOptsSchema = z
@@ -49,6 +61,10 @@ export const CreateTokenOptsSchema = z
       .describe(
         `CPU seconds a UTC day over all runs (default: the server default, ${DEFAULT_TOKEN_LIMITS.cpuSecondsPerDay} unless configured)`,
       ),
+    netAllow: NetAllowSchema.optional().describe(
+      "Network destinations this token's runs may be granted, within the server's own policy " +
+        '(default: as much as the server allows)',
+    ),
     who: WhoSchema.optional(),
   })
   .strict();
@@ -73,6 +89,8 @@ export interface TokenInfo {
   revokedAt: string | null;
   runsPerMinute: number | null;
   cpuSecondsPerDay: number | null;
+  /** Network allowlist entries of the token; null: the server's policy. */
+  netAllow: string[] | null;
 }
 
 interface TokenRow {
@@ -84,9 +102,18 @@ interface TokenRow {
   revoked_at: string | null;
   runs_per_minute: number | null;
   cpu_seconds_per_day: number | null;
+  net_allow: string | null;
 }
 
-const COLUMNS = 'id, name, hash, created_at, last_used_at, revoked_at, runs_per_minute, cpu_seconds_per_day';
+const COLUMNS =
+  'id, name, hash, created_at, last_used_at, revoked_at, runs_per_minute, cpu_seconds_per_day, net_allow';
+
+/** A stored allowlist (written by createToken as a JSON array of strings). */
+function parseNetAllow(text: string | null): string[] | null {
+  if (text === null) return null;
+  const value: unknown = JSON.parse(text);
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
+}
 
 function toInfo(row: TokenRow): TokenInfo {
   return {
@@ -97,6 +124,7 @@ function toInfo(row: TokenRow): TokenInfo {
     revokedAt: row.revoked_at,
     runsPerMinute: row.runs_per_minute,
     cpuSecondsPerDay: row.cpu_seconds_per_day,
+    netAllow: parseNetAllow(row.net_allow),
   };
 }
 
@@ -114,6 +142,7 @@ export function createToken(library: Library, raw: CreateTokenOpts): CreatedToke
   const limits = {
     runsPerMinute: opts.runsPerMinute ?? null,
     cpuSecondsPerDay: opts.cpuSecondsPerDay ?? null,
+    netAllow: opts.netAllow ?? null,
   };
   ctx.sql.write(() => {
     const taken = ctx.sql.get<{ id: string }>('SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL', [
@@ -127,9 +156,17 @@ export function createToken(library: Library, raw: CreateTokenOpts): CreatedToke
     }
     const at = ctx.now();
     ctx.sql.run(
-      `INSERT INTO tokens (id, name, hash, created_at, runs_per_minute, cpu_seconds_per_day)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-      [id, opts.name, hashToken(token), at, limits.runsPerMinute, limits.cpuSecondsPerDay],
+      `INSERT INTO tokens (id, name, hash, created_at, runs_per_minute, cpu_seconds_per_day, net_allow)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [
+        id,
+        opts.name,
+        hashToken(token),
+        at,
+        limits.runsPerMinute,
+        limits.cpuSecondsPerDay,
+        limits.netAllow === null ? null : JSON.stringify(limits.netAllow),
+      ],
     );
     const details = { name: opts.name, ...limits };
     writeAudit(ctx, { at, who: opts.who ?? ctx.who, action: 'token.create', target: id, details });

@@ -2,6 +2,7 @@
 import type { Limits } from './options.js';
 import type { RunError } from './result.js';
 import type { SandboxRunOutcome } from '../sandbox/outcome.js';
+import type { NetworkReport } from '../network/report.js';
 
 type Outcome = Pick<
   SandboxRunOutcome,
@@ -79,4 +80,26 @@ function lastNonEmptyLine(text: string): string {
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   const errorLine = lines.findLast((line) => /^[A-Za-z_][\w.]*(Error|Exception)\b/.test(line));
   return (errorLine ?? lines.at(-1) ?? '').trim().slice(0, 500);
+}
+
+/**
+ * A failed run's error once the network is known: a script that failed on its own (kind runtime) while the
+ * proxy refused something or a network limit was hit failed for the network. Limits of the sandbox itself
+ * (timeout, memory...) keep their kinds.
+ */
+export function networkError(error: RunError | null, report: NetworkReport | null): RunError | null {
+  if (error === null || report === null || error.kind !== 'runtime') return error;
+  const refused = report.refused[0];
+  if (report.limit !== null) {
+    return { kind: 'network', message: `${report.limit.message}; the script then failed: ${error.message}` };
+  }
+  if (refused === undefined) return error;
+  const others = report.refused.length - 1 + report.refusedDropped;
+  const more = others > 0 ? ` (and ${others} more refused)` : '';
+  return {
+    kind: 'network',
+    message:
+      `the egress proxy refused ${refused.destination}: ${refused.reason}${more}; the script then failed: ` +
+      `${error.message} (grant the destination with network.allow, if the operator's policy covers it)`,
+  };
 }

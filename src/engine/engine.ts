@@ -19,9 +19,13 @@ import { RuntimeRegistry } from '../sandbox/runtimes/registry.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import { SandboxStartError, type Sandbox } from '../sandbox/sandbox.js';
 import { UidPool, UidWaitCancelledError } from '../sandbox/uid-pool.js';
+import { refuseRuntimeEnv } from '../sandbox/script-env.js';
 import { startUnsandboxed } from '../sandbox/unsafe.js';
-import { closeInputs, resolveInputs, type ResolvedInput } from './inputs.js';
-import { SandboxLauncher, START_TIMEOUT_MS } from './launcher.js';
+import type { NetworkPolicy } from '../network/policy.js';
+import type { EgressGrant } from '../network/proxy.js';
+import { NetworkAccess } from './egress.js';
+import { carriedFiles, closeInputs, resolveInputs, type ResolvedInput } from './inputs.js';
+import { SandboxLauncher, START_TIMEOUT_MS, type EgressLaunch } from './launcher.js';
 import {
   DEFAULT_POOL,
   EngineOptsSchema,
@@ -34,7 +38,12 @@ import {
   type SandboxOpts,
 } from './options.js';
 import { parseOptions } from '../parse-options.js';
-import { resolveLimits, resolveSandboxOpts, sandboxUidRange } from './resolve-options.js';
+import {
+  resolveLimits,
+  resolveSandboxOpts,
+  sandboxUidRange,
+  withInterpreterOverride,
+} from './resolve-options.js';
 import { runBatch as runBatchOver, type BatchOpts, type BatchResult } from './batch.js';
 import { CeiledSession, enforceCeilings } from './ceilings.js';
 import { EngineEventEmitter, reportRun } from './events.js';
@@ -42,7 +51,7 @@ import { WarmPool } from './pool.js';
 import { OutputDecoder, streamRun, type RunStream } from './stream.js';
 import { DEFAULT_SESSION_IDLE_MS, Session, SessionOptsSchema, type SessionOpts } from './session.js';
 import type { RunResult } from './result.js';
-import { baseResult, toResult } from './to-result.js';
+import { baseResult, toResult, withNetwork } from './to-result.js';
 
 export interface Engine {
   /** Runs one script in a fresh single-use sandbox. */
@@ -57,7 +66,7 @@ export interface Engine {
    * ScriptboxError of code CANCELLED whose `cause` is the signal's reason.
    */
   createSession(opts: SessionOpts): Promise<Session>;
-  /** Typed events: run:start/finish, sandbox:create/destroy, pool:refill. */
+  /** Typed events: run:start/finish, sandbox:create/destroy, pool:refill, network:egress. */
   readonly events: EngineEventEmitter;
   /** Resolves once the warm sandboxes for `language` are started and waiting (a no-op without a pool). */
   warm(language: string): Promise<void>;
@@ -66,6 +75,8 @@ export interface Engine {
   readonly ceilings: Readonly<Limits>;
   /** True when this engine runs scripts without isolation (`unsafeNoSandbox`). */
   readonly unsafe: boolean;
+  /** The widest network a run or session may be granted (EngineOpts.network plus SCRIPTBOX_RESOLVE/_NET_CA_FILE). */
+  readonly networkPolicy: Readonly<NetworkPolicy>;
   /** Waits for runs in flight, destroys warm sandboxes and removes the engine's cgroups. Idempotent. */
   close(): Promise<void>;
 }
@@ -87,6 +98,7 @@ class SandboxEngine implements Engine {
   private readonly limits: Limits;
   readonly ceilings: Readonly<Limits>;
   private readonly poolOpts: Required<PoolOpts>;
+  private readonly network: NetworkAccess;
   private cgroups: CgroupManager | null = null;
   /** One host uid per live sandbox when root; null: sandboxes run as the caller's uid. */
   private uids: UidPool | null = null;
@@ -103,6 +115,7 @@ class SandboxEngine implements Engine {
     this.sandboxOpts = resolveSandboxOpts(opts, env);
     ({ limits: this.limits, ceilings: this.ceilings } = resolveLimits(opts, env));
     this.poolOpts = { ...DEFAULT_POOL, ...opts.pool };
+    this.network = new NetworkAccess(opts.network, env);
     const builtins = builtinRuntimes().map((spec) => withInterpreterOverride(spec, env));
     this.runtimes = new RuntimeRegistry([...builtins, ...(opts.runtimes ?? [])]);
   }
@@ -134,12 +147,14 @@ class SandboxEngine implements Engine {
     if (this.closed) throw new EngineClosedError();
     const parsed = parseOptions(RunOptsSchema, opts, 'run options');
     enforceCeilings(parsed.limits, this.ceilings);
+    const grant = this.network.grant(parsed.network, this.unsafe);
+    refuseRuntimeEnv(parsed.env, this.runtimes.resolve(parsed.language));
     const promise = reportRun(
       this.events,
       this.runtimes.resolve(parsed.language).name,
       parsed.source,
       null,
-      () => this.runParsed(parsed),
+      (runId) => this.runParsed(parsed, grant, runId),
     );
     this.inFlight.add(promise);
     try {
@@ -157,10 +172,15 @@ class SandboxEngine implements Engine {
     return runBatchOver(this, opts);
   }
 
+  get networkPolicy(): Readonly<NetworkPolicy> {
+    return this.network.policy;
+  }
+
   async createSession(opts: SessionOpts): Promise<Session> {
     if (this.closed) throw new EngineClosedError();
     const parsed = parseOptions(SessionOptsSchema, opts, 'session options');
     enforceCeilings(parsed.limits, this.ceilings);
+    const grant = this.network.grant(parsed.network, this.unsafe);
     const runtime = this.runtimes.resolve(parsed.language);
     if (!hasSessions(runtime)) {
       const issue = `language: ${runtime.name} has no sessions (python, javascript and typescript do); use engine.run`;
@@ -178,6 +198,7 @@ class SandboxEngine implements Engine {
     if (signal?.aborted) throw sessionStartCancelled(signal);
     const limits: Limits = { ...this.limits, ...parsed.limits };
     const inputs = resolveInputs(parsed.files ?? [], `main${runtime.extensions[0] ?? ''}`);
+    const egress = grant ? this.egressFor(grant) : undefined;
     let sandbox: Sandbox;
     try {
       const preload = parsed.preload ?? [];
@@ -188,6 +209,7 @@ class SandboxEngine implements Engine {
         preload,
         python: python.interpreter,
         signal,
+        ...(egress ? { egress } : {}),
       });
     } catch (err) {
       // Cancelled (waiting for a uid, or while the sandbox came up: it is destroyed already).
@@ -220,6 +242,7 @@ class SandboxEngine implements Engine {
         this.sessions.delete(s);
         this.trackCleanup(done);
       },
+      egress?.proxy ?? null,
     );
     this.sessions.add(session);
     return session;
@@ -230,7 +253,16 @@ class SandboxEngine implements Engine {
     await this.pool?.fill(this.runtimes.resolve(language).name);
   }
 
-  private async runParsed(opts: RunOpts): Promise<RunResult> {
+  /** A sandbox's network: a proxy of its own for `grant`, whose decisions become network:egress events. */
+  private egressFor(grant: EgressGrant): EgressLaunch {
+    return {
+      proxy: this.network.forSandbox(grant, (event) => this.events.emit('network:egress', event)),
+      caBundle: this.network.caBundle,
+      python: this.runtimes.resolve('python').interpreter,
+    };
+  }
+
+  private async runParsed(opts: RunOpts, grant: EgressGrant | null, runId: string): Promise<RunResult> {
     const runtime = this.runtimes.resolve(opts.language);
     const limits: Limits = { ...this.limits, ...opts.limits };
     const base = baseResult(runtime.name, opts.source);
@@ -250,10 +282,13 @@ class SandboxEngine implements Engine {
     // Cancelled already: no sandbox is started (nor a warm one used up) for it.
     if (opts.signal?.aborted) return cancelled;
     const inputs = resolveInputs(opts.files ?? [], scriptFile);
+    const egress = grant ? this.egressFor(grant) : undefined;
+    egress?.proxy.beginRun(runId, undefined, opts.onNetwork);
     let sandbox: Sandbox;
     try {
-      sandbox = await this.acquire(runtime, limits, inputs, opts.signal);
+      sandbox = await this.acquire(runtime, limits, inputs, opts.signal, egress);
     } catch (err) {
+      await egress?.proxy.close(); // closed already if it was opened: nothing of it is left
       if (err instanceof UidWaitCancelledError)
         return { ...base, error: { kind: 'cancelled', message: err.message } };
       if (opts.signal?.aborted) return cancelled;
@@ -272,33 +307,47 @@ class SandboxEngine implements Engine {
     try {
       // Unsandboxed runs wrote their inputs into their directory already.
       const files = this.unsafe ? undefined : (carriedFiles(inputs) ?? undefined);
-      const job = { scriptFile, code, files, stdin: opts.stdin, limits, signal: opts.signal, onOutput };
+      const { stdin, env, signal } = opts;
+      const job = { scriptFile, code, files, stdin, env, limits, signal, onOutput };
       const outcome = await sandbox.run(job);
       decoder.flush();
-      return await toResult(base, outcome, limits, sandbox.workDir, opts.outDir);
+      const report = egress?.proxy.report() ?? null;
+      return withNetwork(await toResult(base, outcome, limits, sandbox.workDir, opts.outDir), report);
     } finally {
       this.trackCleanup(sandbox.destroy());
-      if (this.poolOpts.refill === 'auto' && this.fitsPool(inputs, limits)) this.pool?.refill(runtime.name);
+      const usedPool = !egress && this.fitsPool(inputs, limits);
+      if (this.poolOpts.refill === 'auto' && usedPool) this.pool?.refill(runtime.name);
     }
   }
 
   /**
    * A started sandbox for this run: a warm one when the run fits the pool's (no input files, the default
-   * disk size), else a fresh one carrying the input files.
+   * disk size, no network), else a fresh one carrying the input files (and its egress proxy).
    */
   private async acquire(
     runtime: RuntimeSpec,
     limits: Limits,
     inputs: ResolvedInput[],
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    egress: EgressLaunch | undefined,
   ): Promise<Sandbox> {
     const problem = interpreterProblem(runtime);
     if (problem !== null) throw new SandboxStartError(problem);
     if (this.unsafe) return startUnsandboxed(runtime, inputs, START_TIMEOUT_MS);
     if (!this.launcher || !this.pool) throw new EngineClosedError();
-    const warm = this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;
+    const warm = !egress && this.fitsPool(inputs, limits) ? this.pool.take(runtime.name) : null;
     const mounted = carriedFiles(inputs) === null ? inputs : [];
-    return warm ?? this.launcher.start({ runtime, limits, purpose: 'run', inputs: mounted, signal });
+    return (
+      warm ??
+      this.launcher.start({
+        runtime,
+        limits,
+        purpose: 'run',
+        inputs: mounted,
+        signal,
+        ...(egress ? { egress } : {}),
+      })
+    );
   }
 
   /**
@@ -343,29 +392,4 @@ function sessionStartCancelled(signal: AbortSignal): ScriptboxError {
   return new ScriptboxError('CANCELLED', 'the session start was cancelled (its signal was aborted)', {
     cause: signal.reason,
   });
-}
-
-/** Most bytes of input files sent with a job rather than mounted into a sandbox started for the run. */
-const CARRIED_FILES_MAX_BYTES = 1_048_576;
-
-/** The inputs as files a job carries, or null when one is a host file or they are too big for that. */
-function carriedFiles(inputs: ResolvedInput[]): Array<{ name: string; content: string | Uint8Array }> | null {
-  let bytes = 0;
-  const files: Array<{ name: string; content: string | Uint8Array }> = [];
-  for (const input of inputs) {
-    if (typeof input.data === 'number') return null;
-    bytes += Buffer.byteLength(input.data);
-    files.push({ name: input.name, content: input.data });
-  }
-  return bytes <= CARRIED_FILES_MAX_BYTES ? files : null;
-}
-
-function withInterpreterOverride(spec: RuntimeSpec, env: EnvConfig): RuntimeSpec {
-  const override =
-    spec.runner === 'python'
-      ? env.interpreters.python
-      : spec.runner === 'node'
-        ? env.interpreters.node
-        : undefined;
-  return override ? { ...spec, interpreter: override } : spec;
 }

@@ -1,6 +1,7 @@
 /** Typed engine events (for progress bars, metrics and audit later). */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { EgressEvent } from '../network/proxy.js';
 import type { ErrorKind, RunResult, RunUsage } from './result.js';
 
 export interface EngineEvents {
@@ -16,6 +17,8 @@ export interface EngineEvents {
   'sandbox:create': { sandboxId: string; runtime: string; purpose: 'pool' | 'run' | 'session' };
   'sandbox:destroy': { sandboxId: string; runtime: string };
   'pool:refill': { runtime: string; ready: number };
+  /** One decision of a granted sandbox's egress proxy (no payloads): for audit logs. */
+  'network:egress': EgressEvent & { runId?: string; sessionId?: string };
 }
 export type EngineEventName = keyof EngineEvents;
 
@@ -47,18 +50,21 @@ export class EngineEventEmitter {
   }
 }
 
-/** Runs `work` between a run:start and a run:finish event (none is emitted when it throws a host error). */
+/**
+ * Runs `work` (given the run's id) between a run:start and a run:finish event (none is emitted when it
+ * throws a host error).
+ */
 export async function reportRun(
   events: EngineEventEmitter,
   language: string,
   source: string,
   sessionId: string | null,
-  work: () => Promise<RunResult>,
+  work: (runId: string) => Promise<RunResult>,
 ): Promise<RunResult> {
   const runId = randomUUID();
   const scriptHash = createHash('sha256').update(source).digest('hex');
   events.emit('run:start', { runId, language, scriptHash, sessionId });
-  const result = await work();
+  const result = await work(runId);
   events.emit('run:finish', {
     runId,
     language,

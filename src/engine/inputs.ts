@@ -60,3 +60,20 @@ function openRegularFile(path: string): number {
   }
   return fd;
 }
+
+/** Most bytes of input files sent with a job rather than mounted into a sandbox started for the run. */
+const CARRIED_FILES_MAX_BYTES = 1_048_576;
+
+/** The inputs as files a job carries, or null when one is a host file or they are too big for that. */
+export function carriedFiles(
+  inputs: ResolvedInput[],
+): Array<{ name: string; content: string | Uint8Array }> | null {
+  let bytes = 0;
+  const files: Array<{ name: string; content: string | Uint8Array }> = [];
+  for (const input of inputs) {
+    if (typeof input.data === 'number') return null;
+    bytes += Buffer.byteLength(input.data);
+    files.push({ name: input.name, content: input.data });
+  }
+  return bytes <= CARRIED_FILES_MAX_BYTES ? files : null;
+}

@@ -3,8 +3,11 @@
  * TypeScript types are inferred from the schemas. Validation errors list each problem with its path.
  */
 import { z } from 'zod';
+import { NetworkGrantRequestSchema, NetworkPolicySchema } from '../network/policy.js';
+import type { EgressEvent } from '../network/proxy.js';
 import { LimitsSchema, PartialLimitsSchema, type Limits } from '../sandbox/limits.js';
 import { SandboxOptsSchema } from '../sandbox/options.js';
+import { ScriptEnvSchema } from '../sandbox/script-env.js';
 import { RuntimeSpecSchema } from '../sandbox/runtimes/spec.js';
 
 // The limits and the sandbox settings are the sandbox's (sandbox/limits.ts, sandbox/options.ts); the
@@ -17,6 +20,7 @@ export {
   type PartialLimits,
 } from '../sandbox/limits.js';
 export { SandboxOptsSchema, UidRangeSchema, type SandboxOpts } from '../sandbox/options.js';
+export { MAX_ENV_BYTES, MAX_ENV_VARS, ScriptEnvSchema, type ScriptEnv } from '../sandbox/script-env.js';
 
 /** A Python module name, as `preload` lists take them. */
 export const ModuleNameSchema = z
@@ -116,10 +120,19 @@ const TextCallbackSchema = z.custom<(text: string) => void>(
   'expected a function',
 );
 
+const NetworkCallbackSchema = z.custom<(event: EgressEvent) => void>(
+  (value) => typeof value === 'function',
+  'expected a function',
+);
+
 /** Streaming callbacks shared by one-shot and session runs. */
 export const StreamCallbacksShape = {
   onStdout: TextCallbackSchema.optional().describe('Called with stdout text as the script produces it'),
   onStderr: TextCallbackSchema.optional().describe('Called with stderr text as the script produces it'),
+  onNetwork: NetworkCallbackSchema.optional().describe(
+    "Called with each of the egress proxy's decisions for this run (destination, allowed or refused and " +
+      'why, bytes; never payloads), when the run was granted network: what an audit log records',
+  ),
 };
 
 /** A file given inline: a name and its content. */
@@ -203,6 +216,7 @@ export const RunOptsSchema = z
       .describe('Runtime name or alias: python, javascript, typescript, bash, or a configured one'),
     source: z.string().describe('The script source code'),
     stdin: StdinSchema.optional(),
+    env: ScriptEnvSchema.optional(),
     files: z
       .array(InputFileSchema)
       .optional()
@@ -218,6 +232,10 @@ export const RunOptsSchema = z
       .instanceof(AbortSignal)
       .optional()
       .describe('Aborting it cancels the run and kills its processes'),
+    network: NetworkGrantRequestSchema.optional().describe(
+      "Network for this run: destinations it may reach through the host's egress proxy (within the " +
+        "engine's network policy, else NetworkNotPermittedError); default none",
+    ),
     ...StreamCallbacksShape,
   })
   .strict();
@@ -244,6 +262,10 @@ export const EngineOptsSchema = z
       .boolean()
       .optional()
       .describe('Run scripts without any isolation. Dangerous: only for trusted code on a throwaway machine'),
+    network: NetworkPolicySchema.optional().describe(
+      "The widest network any run or session may be granted (the operator's policy); default none: a " +
+        'request for network is refused',
+    ),
   })
   .strict();
 /** What callers pass (runtime fields with defaults may be omitted). */

@@ -7,6 +7,7 @@ import { CEILING_ENV, LIMIT_ENV, type EnvConfig } from '../config.js';
 import { InvalidOptionsError } from '../errors.js';
 import { DEFAULT_LIMITS, perLimit, type Limits } from '../sandbox/limits.js';
 import type { SandboxOpts } from '../sandbox/options.js';
+import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import { DEFAULT_SANDBOX_UIDS, type UidRange } from '../sandbox/uid-pool.js';
 import { defaultCeilings, type ParsedEngineOpts } from './options.js';
 
@@ -60,4 +61,15 @@ export function resolveSandboxOpts(opts: ParsedEngineOpts, env: EnvConfig): Sand
  */
 export function sandboxUidRange(opts: SandboxOpts, isRoot = process.getuid?.() === 0): UidRange | null {
   return isRoot ? opts.uids : null;
+}
+
+/** A built-in runtime with the interpreter SCRIPTBOX_PYTHON / SCRIPTBOX_NODE name, if set. */
+export function withInterpreterOverride(spec: RuntimeSpec, env: EnvConfig): RuntimeSpec {
+  const override =
+    spec.runner === 'python'
+      ? env.interpreters.python
+      : spec.runner === 'node'
+        ? env.interpreters.node
+        : undefined;
+  return override ? { ...spec, interpreter: override } : spec;
 }

@@ -4,6 +4,7 @@
  * HTTP, OpenAPI) document and validate with the same schema.
  */
 import { z } from 'zod';
+import { NetworkReportSchema } from '../network/report.js';
 import {
   LIMIT_KINDS,
   OutputFileInfoSchema,
@@ -69,6 +70,9 @@ export const RunResultSchema = z
     usage: RunUsageSchema,
     files: z.array(OutputFileInfoSchema).describe('Files the script wrote under out/'),
     scriptHash: z.string().describe('sha256 (hex) of the script source as given'),
+    network: NetworkReportSchema.optional().describe(
+      'What the run did on the network, as the egress proxy saw it; present only when network was granted',
+    ),
     findings: z
       .array(RunFindingSchema)
       .optional()
@@ -83,7 +87,7 @@ const LIMIT_KIND_SET: ReadonlySet<ErrorKind> = new Set(LIMIT_KINDS);
 export function exitCodeForResult(result: RunResult): number {
   if (result.ok) return 0;
   const kind = result.error?.kind;
-  if (kind === undefined || kind === 'runtime' || kind === 'cancelled') return 1;
+  if (kind === undefined || kind === 'runtime' || kind === 'network' || kind === 'cancelled') return 1;
   if (LIMIT_KIND_SET.has(kind)) return 3;
   if (kind === 'syntax' || kind === 'rejected') return 4;
   return 70;

@@ -6,9 +6,10 @@ import { ENV_VARS, readEnv, type EnvVarName } from '../config.js';
 import type { SandboxOpts } from '../sandbox/options.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import { configurationFailed, selfTest } from '../sandbox/self-test.js';
-import type { SelfTestReport } from '../sandbox/self-test-check.js';
+import { selfTestReport, type SelfTestReport } from '../sandbox/self-test-check.js';
 import { createEngine } from './engine.js';
 import { resolveSandboxOpts } from './resolve-options.js';
+import { networkCheck } from './self-test-network.js';
 
 const INTERPRETER_VARIABLES = {
   python: 'SCRIPTBOX_PYTHON',
@@ -22,12 +23,15 @@ export async function runSelfTest(): Promise<SelfTestReport> {
   } catch (err) {
     return configurationFailed(err, Object.keys(ENV_VARS));
   }
-  return selfTest({
+  const report = await selfTest({
     sandbox,
     runtimes: await registeredRuntimes(),
     interpreterVariables: INTERPRETER_VARIABLES,
     openRunner: () => createEngine({ pool: { size: 0 } }),
   });
+  // Granted network needs a working sandbox first: checked only on top of one.
+  if (!report.ok) return report;
+  return selfTestReport([...report.checks, await networkCheck()]);
 }
 
 /** The runtimes an engine has here (an unsandboxed engine: it needs no bwrap or cgroups to list them). */

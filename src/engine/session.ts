@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { FileNotFoundError, InvalidOptionsError, ScriptboxError } from '../errors.js';
 import { collectOutputs, prepareDestDir, readFileSafely } from '../sandbox/outputs.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
+import { refuseRuntimeEnv } from '../sandbox/script-env.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { UPLOAD_CHUNK_BYTES, workDirNameProblem, type SessionEvent } from '../sandbox/session-protocol.js';
@@ -25,10 +26,11 @@ import {
 } from './options.js';
 import { parseOptions } from '../parse-options.js';
 import type { OutputFileInfo, RunResult } from './result.js';
+import type { SandboxEgress } from './egress.js';
 import { reportRun, type EngineEventEmitter } from './events.js';
 import { SessionRun } from './session-run.js';
 import { OutputDecoder, streamRun, type RunStream } from './stream.js';
-import { baseResult, toResult } from './to-result.js';
+import { baseResult, toResult, withNetwork } from './to-result.js';
 
 type PutEvent = Extract<SessionEvent, { event: 'put' }>;
 
@@ -64,6 +66,10 @@ export const SessionOptsSchema = z
         'Aborting it while the session starts destroys its sandbox; createSession then rejects with ' +
           'code CANCELLED (no effect on a session already returned)',
       ),
+    network: RunOptsSchema.shape.network.describe(
+      "Network for every run of the session, through one egress proxy of its own (within the engine's " +
+        'network policy, else NetworkNotPermittedError); default none',
+    ),
   })
   .strict();
 export type SessionOpts = z.input<typeof SessionOptsSchema>;
@@ -72,6 +78,7 @@ export const SessionRunOptsSchema = z
   .object({
     source: RunOptsSchema.shape.source,
     stdin: RunOptsSchema.shape.stdin,
+    env: RunOptsSchema.shape.env,
     files: z
       .array(InputFileSchema)
       .optional()
@@ -122,6 +129,8 @@ export class Session {
     private readonly idleTimeoutMs: number,
     private readonly events: EngineEventEmitter,
     private readonly onClosed: (session: Session, done: Promise<void>) => void,
+    /** The session's egress proxy when it was granted network (closed with its sandbox); a report per run. */
+    private readonly egress: SandboxEgress | null = null,
   ) {
     this.idleTasks = sandbox.cgroup?.processCount() ?? 0;
     sandbox.attachSession({
@@ -142,8 +151,11 @@ export class Session {
   /** Runs one script in this session (queued behind earlier calls); same result as engine.run. */
   run(opts: SessionRunOpts): Promise<RunResult> {
     const parsed = parseOptions(SessionRunOptsSchema, opts, 'session run options');
+    refuseRuntimeEnv(parsed.env, this.runtime);
     return this.enqueue(() =>
-      reportRun(this.events, this.runtime.name, parsed.source, this.id, () => this.runNow(parsed)),
+      reportRun(this.events, this.runtime.name, parsed.source, this.id, (runId) =>
+        this.runNow(parsed, runId),
+      ),
     );
   }
 
@@ -202,7 +214,7 @@ export class Session {
     return next;
   }
 
-  private async runNow(opts: z.output<typeof SessionRunOptsSchema>): Promise<RunResult> {
+  private async runNow(opts: z.output<typeof SessionRunOptsSchema>, runId: string): Promise<RunResult> {
     const limits: Limits = { ...this.limits, ...opts.limits };
     const base = baseResult(this.runtime.name, opts.source);
     let code = opts.source;
@@ -240,16 +252,25 @@ export class Session {
       ...(decoder.wanted ? { onOutput: (stream, bytes) => decoder.write(stream, bytes) } : {}),
     });
     this.current = run;
+    this.egress?.beginRun(runId, this.id, opts.onNetwork);
     const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('base64');
     const source = Buffer.from(code).toString('base64');
-    this.sandbox.send({ op: 'run', id, file, source, stdin });
+    this.sandbox.send({ op: 'run', id, file, source, stdin, env: opts.env ?? {} });
     try {
       await run.done;
     } finally {
       this.current = null;
       decoder.flush();
     }
-    return toResult(base, run.outcome(this.sandbox.diskFull), limits, this.sandbox.workDir, opts.outDir);
+    const report = this.egress?.report() ?? null;
+    const result = await toResult(
+      base,
+      run.outcome(this.sandbox.diskFull),
+      limits,
+      this.sandbox.workDir,
+      opts.outDir,
+    );
+    return withNetwork(result, report);
   }
 
   /**

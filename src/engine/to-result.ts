@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { SandboxRunOutcome } from '../sandbox/outcome.js';
 import { collectOutputs } from '../sandbox/outputs.js';
-import { classify } from './classify.js';
+import { classify, networkError } from './classify.js';
+import type { NetworkReport } from '../network/report.js';
 import type { Limits } from './options.js';
 import type { RunError, RunResult } from './result.js';
 
@@ -54,4 +55,10 @@ export function baseResult(language: string, source: string): RunResult {
     files: [],
     scriptHash: createHash('sha256').update(source).digest('hex'),
   };
+}
+
+/** A granted run's result: its network report, and kind `network` when the network made it fail. */
+export function withNetwork(result: RunResult, report: NetworkReport | null): RunResult {
+  if (report === null) return result;
+  return { ...result, error: networkError(result.error, report), network: report };
 }

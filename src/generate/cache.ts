@@ -45,6 +45,8 @@ export interface PromptCacheKeyParts {
   model: string;
   language: string;
   baseUrl: string;
+  /** The rules that replaced the default environment rules (absent: the defaults; keys stay as they were). */
+  environmentRules?: readonly string[];
 }
 
 export function promptCacheKey(parts: PromptCacheKeyParts): string {

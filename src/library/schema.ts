@@ -119,7 +119,13 @@ CREATE TABLE cpu_usage (
 ) STRICT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2];
+// A token may be granted less network than the server allows: its own allowlist (JSON array of entries,
+// src/network/allowlist.ts); NULL leaves it at the server's policy.
+const V3 = `
+ALTER TABLE tokens ADD COLUMN net_allow TEXT CHECK (net_allow IS NULL OR json_valid(net_allow));
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function userVersion(db: Database.Database, path: string): number {

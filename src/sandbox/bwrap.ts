@@ -41,10 +41,25 @@ export interface DataFile {
   mode?: number;
 }
 
+/** A host path bound read-only at another place in the sandbox. */
+export interface Bind {
+  src: string;
+  dest: string;
+  /** Skipped when the host path is missing (else bwrap fails to start). */
+  optional?: boolean;
+}
+
 export interface SandboxLayout {
   diskBytes: number;
   /** Host paths bound read-only at the same place (beyond /usr and the safe /etc entries). */
   extraMounts: string[];
+  /** Host paths bound read-only elsewhere (a granted sandbox's egress socket, CA certificates). */
+  binds?: Bind[];
+  /**
+   * Host directories bound read-only from an open fd (index in the spawn stdio array): the host opens them,
+   * so the sandbox's host uid needs no access to their path (npm undici under a private home).
+   */
+  dirFds?: DataFile[];
   dataFiles: DataFile[];
   env: Record<string, string>;
   command: string[];
@@ -77,6 +92,9 @@ export function buildBwrapArgs(layout: SandboxLayout): string[] {
   for (const dir of USR_LINKED) args.push(...mirrorTopLevel(dir));
   for (const path of SAFE_ETC) args.push('--ro-bind-try', path, path);
   for (const path of layout.extraMounts) args.push('--ro-bind', path, path);
+  for (const bind of layout.binds ?? [])
+    args.push(bind.optional === true ? '--ro-bind-try' : '--ro-bind', bind.src, bind.dest);
+  for (const dir of layout.dirFds ?? []) args.push('--ro-bind-fd', String(dir.fd), dir.dest);
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(layout.diskBytes), '--tmpfs', '/dev/shm');
   // bwrap's /dev is a tmpfs without a size cap: device nodes stay usable, new files are refused.

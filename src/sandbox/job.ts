@@ -17,6 +17,8 @@ export interface Job {
   /** Small files the runner writes (read-only) into the work dir before the script. */
   files?: Array<{ name: string; content: string | Uint8Array }> | undefined;
   stdin: string | Uint8Array | undefined;
+  /** Extra environment variables the runner sets right before the script starts (validated: script-env.ts). */
+  env?: Readonly<Record<string, string>> | undefined;
   limits: Limits;
   signal: AbortSignal | undefined;
   /** Receives each chunk of output as it arrives (only what fits the output cap). */

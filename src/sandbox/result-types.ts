@@ -8,7 +8,15 @@ import { z } from 'zod';
 /** The kinds of failure that are a limit hit (the CLI exits 3 for them). */
 export const LIMIT_KINDS = ['timeout', 'cpu', 'memory', 'processes', 'output_limit', 'disk'] as const;
 
-export const ERROR_KINDS = [...LIMIT_KINDS, 'syntax', 'rejected', 'runtime', 'sandbox', 'cancelled'] as const;
+export const ERROR_KINDS = [
+  ...LIMIT_KINDS,
+  'syntax',
+  'rejected',
+  'runtime',
+  'network',
+  'sandbox',
+  'cancelled',
+] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export const RunErrorSchema = z.object({

@@ -7,8 +7,8 @@
  * disk usage stay readable after the sandbox is gone).
  * run(job): set the limits, send stdin and the job (see jobMessage) on FD.go -> the runner writes the
  * job's files and script into /work, checks the script's syntax, reports `ok` or `syntax ...`, closes
- * every fd but 0-2 and runs the script -> we enforce wall time, CPU time and output size, and SIGKILL the
- * sandbox's pid namespace when one is exceeded.
+ * every fd but 0-2, sets the job's environment variables and runs the script -> we enforce wall time,
+ * CPU time and output size, and SIGKILL the sandbox's pid namespace when one is exceeded.
  * Session sandboxes instead hold a resident supervisor that serves many runs (session-protocol.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +19,7 @@ import { FD, WORK_DIR } from './bwrap.js';
 import type { SandboxCgroup } from './cgroups.js';
 import { sealStdio, type StdioEntry } from './fds.js';
 import { RunningJob, type Job } from './job.js';
+import { encodeEnv } from './script-env.js';
 import { exitStatus, parseStatus, type SandboxRunOutcome } from './outcome.js';
 import { encodeFrame, parseSessionEvent, type SessionEvent, type SessionFrame } from './session-protocol.js';
 
@@ -39,12 +40,12 @@ export interface SandboxSpec {
   /** Aborting it while the sandbox starts kills it: start() rejects with SandboxStartError. */
   signal?: AbortSignal;
   /**
-   * `job`: the runner takes one job (`go <file>\n<source>`) and reports plain lines. `session`: the
-   * runner serves many jobs sent as `<length>\n<json>` frames and reports JSON lines (runners/session.*).
+   * `job`: the runner takes one job (see jobMessage) and reports plain lines. `session`: the runner
+   * serves many jobs sent as `<length>\n<json>` frames and reports JSON lines (runners/session.*).
    */
   protocol?: 'job' | 'session';
-  /** Called once the sandbox is destroyed and its cgroups are removed. */
-  onDestroyed?: () => void;
+  /** Called once the sandbox is destroyed and its cgroups are removed; destroy() waits for it. */
+  onDestroyed?: () => void | Promise<void>;
 }
 
 /** What a session receives from its sandbox once it is ready. */
@@ -212,7 +213,7 @@ export class Sandbox {
       try {
         await this.spec.cgroup?.destroy();
       } finally {
-        this.spec.onDestroyed?.();
+        await this.spec.onDestroyed?.();
       }
     })();
     return this.destroyed;
@@ -384,18 +385,19 @@ export class Sandbox {
 }
 
 /**
- * A job as the runners read it: `go <file> <n>\n`, n files as `<name-length> <size>\n<name><bytes>`,
- * then the script source up to EOF.
+ * A job as the runners read it: `go <file> <n> <m>\n`, n files as `<name-length> <size>\n<name><bytes>`,
+ * m environment variables as `NAME=VALUE\0` (script-env.ts), then the script source up to EOF.
  */
 function jobMessage(job: Job): Buffer {
   const files = job.files ?? [];
-  const parts: Buffer[] = [Buffer.from(`go ${job.scriptFile} ${files.length}\n`)];
+  const env = job.env ?? {};
+  const parts: Buffer[] = [Buffer.from(`go ${job.scriptFile} ${files.length} ${Object.keys(env).length}\n`)];
   for (const file of files) {
     const name = Buffer.from(file.name);
     const content = Buffer.from(file.content);
     parts.push(Buffer.from(`${name.length} ${content.length}\n`), name, content);
   }
-  parts.push(Buffer.from(job.code));
+  parts.push(encodeEnv(env), Buffer.from(job.code));
   return Buffer.concat(parts);
 }
 

@@ -42,7 +42,15 @@ export type SessionEvent = z.infer<typeof SessionEventSchema>;
 
 /** A frame the host sends. */
 export type SessionFrame =
-  | { op: 'run'; id: number; file: string; source: string; stdin: string }
+  | {
+      op: 'run';
+      id: number;
+      file: string;
+      source: string;
+      stdin: string;
+      /** The run's extra environment variables (validated: script-env.ts). */
+      env: Record<string, string>;
+    }
   | {
       op: 'put';
       id: number;

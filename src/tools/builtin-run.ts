@@ -26,7 +26,8 @@ export function runTools({ engine, library }: BuiltinToolDeps): Tool[] {
     name: 'run_code',
     title: 'Run code in a sandbox',
     description:
-      'Runs a python, javascript, typescript or bash script in a fresh sandbox (no network, hard limits) ' +
+      'Runs a python, javascript, typescript or bash script in a fresh sandbox (hard limits; no network ' +
+      'unless `network.allow` names destinations the server allows) ' +
       'and returns stdout, stderr, the exit code, usage and the files it wrote under out/. A failing script ' +
       'is a result with ok false and error.kind, not an error.',
     input: z
@@ -34,25 +35,28 @@ export function runTools({ engine, library }: BuiltinToolDeps): Tool[] {
         language: RunOptsSchema.shape.language,
         source: RunOptsSchema.shape.source,
         stdin: TextStdinSchema.optional(),
+        env: RunOptsSchema.shape.env,
         files: encodedFilesOf(RunOptsSchema.shape.files),
         limits: RunOptsSchema.shape.limits,
+        network: RunOptsSchema.shape.network,
         checks: RunChecksSchema,
       })
       .strict(),
     output: RunResultSchema,
+    network: (input) => input.network?.allow ?? [],
     annotations: { readOnly: true, idempotent: false },
     timeoutMs: RUN_TOOL_TIMEOUT_MS,
     metered: { cpuMs: (result) => result.usage.cpuMs },
     text: runText,
-    handler: async (input, { signal }) => {
+    handler: async (input, { signal, onNetwork }) => {
       const language = engine.runtimes.resolve(input.language).name;
-      const { source, stdin, limits } = input;
+      const { source, stdin, env, limits, network } = input;
       const files = input.files?.map(decodeFile);
       return checkedRun({
         language,
         source,
         policy: input.checks,
-        run: () => engine.run({ language, source, stdin, files, limits, signal }),
+        run: () => engine.run({ language, source, stdin, env, files, limits, network, signal, onNetwork }),
       });
     },
   });

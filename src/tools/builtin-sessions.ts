@@ -100,12 +100,14 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
       preload: true,
       limits: true,
       idleTimeoutMs: true,
+      network: true,
     }).extend({
       files: encodedFilesOf(SessionOptsSchema.shape.files),
     }),
     output: z.object({ sessionId: z.string(), language: z.string() }),
     annotations: { readOnly: false, idempotent: false },
     metered: { cpuMs: () => 0 },
+    network: (input) => input.network?.allow ?? [],
     handler: async ({ files, ...opts }, { principal, signal }) => {
       const session = await store.create(principal, { ...opts, files: files?.map(decodeFile), signal });
       return { sessionId: session.id, language: session.runtime.name };
@@ -179,6 +181,7 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
     input: SessionId.extend({
       source: SessionRunOptsSchema.shape.source,
       stdin: TextStdinSchema.optional(),
+      env: SessionRunOptsSchema.shape.env,
       limits: SessionRunOptsSchema.shape.limits,
       checks: RunChecksSchema,
     }),
@@ -187,14 +190,14 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
     timeoutMs: RUN_TOOL_TIMEOUT_MS,
     metered: { cpuMs: (result) => result.usage.cpuMs },
     text: runText,
-    handler: async ({ sessionId, source, stdin, limits, checks }, { principal, signal }) => {
+    handler: async ({ sessionId, source, stdin, env, limits, checks }, { principal, signal, onNetwork }) => {
       const session = store.get(principal, sessionId);
       const language = session.runtime.name;
       return checkedRun({
         language,
         source,
         policy: checks,
-        run: () => session.run({ source, stdin, limits, signal }),
+        run: () => session.run({ source, stdin, env, limits, signal, onNetwork }),
       });
     },
   });

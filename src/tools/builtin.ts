@@ -7,6 +7,7 @@
 import { createTemplateRegistry } from '../generate/registry.js';
 import { analysisTools } from './builtin-analysis.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
+import { extractTools } from './builtin-extract.js';
 import { generateTools } from './builtin-generate.js';
 import { libraryTools } from './builtin-library.js';
 import { runTools } from './builtin-run.js';
@@ -30,6 +31,7 @@ export function createBuiltinTools(deps: BuiltinToolDeps): BuiltinTools {
   return {
     tools: [
       ...runTools(deps),
+      ...extractTools(deps),
       ...generateTools(deps, templates),
       ...analysisTools(deps, templates),
       ...libraryTools(deps),

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseOptions } from '../parse-options.js';
 import { InvalidOptionsError, ScriptboxError } from '../errors.js';
+import { StreamCallbacksShape } from '../engine/options.js';
 import { canonicalJson } from '../generate/cache.js';
 import { LruCache } from './lru.js';
 import { decodeStrictArguments, toStrictSchema, type JsonSchema, type OpenAiTool } from './openai.js';
@@ -53,6 +54,7 @@ export const ToolCallOptsSchema = z
       .object({ tokenId: z.string().nullable(), name: z.string() })
       .optional()
       .describe('Who calls; handed to the handler (library writes record it as who)'),
+    onNetwork: StreamCallbacksShape.onNetwork,
   })
   .strict();
 export type ToolCallOpts = z.input<typeof ToolCallOptsSchema>;
@@ -231,8 +233,12 @@ export class ToolRegistry {
     });
     try {
       signal.throwIfAborted();
-      const { principal } = callOpts;
-      const work = prepared.run({ signal, ...(principal ? { principal } : {}) });
+      const { principal, onNetwork } = callOpts;
+      const work = prepared.run({
+        signal,
+        ...(principal ? { principal } : {}),
+        ...(onNetwork ? { onNetwork } : {}),
+      });
       work.catch(() => undefined); // a handler that loses the race still settles quietly
       const result = await Promise.race([work, aborted]);
       if (key !== null && JSON.stringify(result.output).length <= this.opts.maxCachedBytes) {

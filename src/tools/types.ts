@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { parseOptions } from '../parse-options.js';
 import { ScriptboxError } from '../errors.js';
 import type { Principal } from '../access/guard-types.js';
+import type { EgressEvent } from '../network/proxy.js';
 
 /** What a tool does to the world, as MCP annotations (readOnlyHint, destructiveHint, ...) say it. */
 export interface ToolAnnotations {
@@ -26,6 +27,8 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Who calls (a token's principal; the local user over stdio); absent for in-process calls. */
   principal?: Principal;
+  /** Audits the network decisions of the runs the call makes (RunOpts.onNetwork), when the face has an audit. */
+  onNetwork?: (event: EgressEvent) => void;
 }
 
 /** A tool made from a saved library script (see script-tools.ts). */
@@ -50,6 +53,11 @@ export interface ToolDefinition<I extends z.ZodObject, O extends z.ZodObject> {
   metered?: { cpuMs: (output: z.output<O>) => number };
   /** The output as readable text for clients that show text (default: indented JSON). */
   text?: (output: z.output<O>) => string;
+  /**
+   * The network destinations a call asks for (allowlist entries), so a service guard can check the
+   * caller's token allows them before the call runs; the engine checks them against the server's policy.
+   */
+  network?: (input: z.output<I>) => readonly string[];
   script?: ScriptRef;
   handler: (input: z.output<I>, ctx: ToolContext) => Promise<z.input<O>>;
 }
@@ -65,6 +73,8 @@ export interface ToolResult {
 /** One call with its input already validated. */
 export interface PreparedCall {
   readonly input: Record<string, unknown>;
+  /** Network destinations the call asks for (none for most tools). */
+  readonly network: readonly string[];
   run(ctx: ToolContext): Promise<ToolResult>;
 }
 
@@ -85,7 +95,7 @@ export interface Tool {
 }
 
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDefinition<I, O>): Tool {
-  const { handler, metered, text, cacheable, ...meta } = def;
+  const { handler, metered, text, cacheable, network, ...meta } = def;
   const check = (value: unknown): z.output<O> => {
     const parsed = def.output.safeParse(value);
     if (parsed.success) return parsed.data;
@@ -108,6 +118,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: To
       const input = parseOptions(def.input, rawInput ?? {}, `input of tool ${def.name}`);
       return {
         input,
+        network: network ? network(input) : [],
         async run(ctx) {
           const output = check(await handler(input, ctx));
           return {

@@ -25,6 +25,7 @@ const guard: ServiceGuard = {
   tokensRequired: false,
   authenticate: () => ({ tokenId: null, name: 'anonymous' }),
   admitRun: () => undefined,
+  admitNetwork: () => undefined,
   chargeCpu: () => undefined,
   audit: () => undefined,
 };

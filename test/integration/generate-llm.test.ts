@@ -9,6 +9,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, InvalidOptionsError, type Engine } from '../../src/index.js';
 import { generateFromPrompt, type GenerationAttempt } from '../../src/generate/llm/generate.js';
+import { systemPrompt } from '../../src/generate/llm/prompt.js';
 import { createLlmProvider, LlmProviderError } from '../../src/generate/llm/provider.js';
 import { createTemplateRegistry } from '../../src/generate/registry.js';
 import { FakeChatCompletions } from './fake-chat-completions.js';
@@ -129,6 +130,45 @@ describe('the repair loop, run in the sandbox', () => {
     expect(again.attempts).toHaveLength(1);
     expect(again.attempts[0]).toMatchObject({ fromCache: true, ok: true, code: result.source });
     expect(again.attempts[0]?.run?.stdout).toBe('{"mean": 2}\n');
+  });
+});
+
+describe('environment rules in the system prompt', () => {
+  const REPLY = '```python\nprint("{}")\n```';
+  const DEFAULT_RULES = [
+    '- There is no network: do not download, install or call anything over the network.',
+    '- Standard input is empty; do not ask for input.',
+    '- Print the result on standard output as ONE JSON object and nothing else; diagnostics go to standard error.',
+  ];
+
+  test('by default the model is told: no network, empty stdin, one JSON object', async () => {
+    server.replies = [{ content: REPLY }];
+    const result = await generateFromPrompt({ prompt: 'p', language: 'python', provider: provider() });
+    expect(result.ok).toBe(true);
+    const system = server.received[0]?.body.messages[0]?.content ?? '';
+    expect(system).toBe(systemPrompt({ language: 'python', inputs: [], limits: {} }));
+    for (const rule of DEFAULT_RULES) expect(system.split('\n')).toContain(rule);
+  });
+
+  test('environmentRules replace exactly those rules; the others stay', async () => {
+    server.replies = [{ content: REPLY }, { content: REPLY }];
+    const rules = ['The source is JSON on standard input.', 'Only example.com is reachable.'];
+    const opts = { prompt: 'p', language: 'python', provider: provider(), limits: { timeoutMs: 4_000 } };
+    const replaced = await generateFromPrompt({ ...opts, environmentRules: rules });
+    const system = server.received[0]?.body.messages[0]?.content ?? '';
+    const lines = system.split('\n');
+    for (const rule of DEFAULT_RULES) expect(lines).not.toContain(rule);
+    expect(system).not.toMatch(/no network|input is empty|ONE JSON object/);
+    expect(lines).toEqual(expect.arrayContaining(rules.map((rule) => `- ${rule}`)));
+    expect(system).toContain('pandas'); // the libraries
+    expect(system).toContain('under out/');
+    expect(system).toContain('4000 ms of wall time');
+    // Another system prompt, another cache entry.
+    const plain = await generateFromPrompt(opts);
+    expect(replaced.cacheKey).not.toBe(plain.cacheKey);
+    await expect(generateFromPrompt({ ...opts, environmentRules: [] })).rejects.toBeInstanceOf(
+      InvalidOptionsError,
+    );
   });
 });
 

@@ -35,6 +35,7 @@ function testGuard(tokens: Record<string, string>) {
         });
       calls.admitted.push(principal.name);
     },
+    admitNetwork: () => undefined,
     chargeCpu(_principal, cpuMs) {
       calls.charged.push(cpuMs);
     },

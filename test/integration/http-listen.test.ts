@@ -26,6 +26,7 @@ function recordingGuard() {
     tokensRequired: false,
     authenticate: () => ({ tokenId: null, name: 'anonymous' }),
     admitRun: () => undefined,
+    admitNetwork: () => undefined,
     chargeCpu: () => undefined,
     audit: (_principal, action, target, details) => void audits.emit('audit', { action, target, details }),
   };

@@ -17,6 +17,7 @@ import {
   responseJsonSchema,
 } from '../../src/faces/http/openapi.js';
 import { PistonExecuteSchema } from '../../src/faces/http/piston.js';
+import { ExtractBodySchema } from '../../src/faces/http/routes-extract.js';
 import * as http from '../../src/faces/http/schemas.js';
 import { createServer } from '../../src/faces/http/server.js';
 import { createEngine, RunOptsSchema, ScriptboxError } from '../../src/index.js';
@@ -27,6 +28,7 @@ import type { ServiceGuard } from '../../src/access/guard-types.js';
 const guard: ServiceGuard = {
   tokensRequired: false,
   authenticate: () => ({ tokenId: null, name: 'fuzzer' }),
+  admitNetwork: () => undefined,
   admitRun: () => {
     throw new ScriptboxError('RATE_LIMITED', 'no runs while fuzzing', { data: { retryAfterSeconds: 1 } });
   },
@@ -78,6 +80,7 @@ const BODY_SCHEMAS: Record<string, z.ZodType> = {
   'POST /v1/runs': http.RunBodySchema,
   'POST /v1/runs/stream': http.RunBodySchema,
   'POST /v1/batches': http.BatchBodySchema,
+  'POST /v1/extract': ExtractBodySchema,
   'POST /v1/sessions': http.SessionBodySchema,
   'POST /v1/sessions/{id}/files': http.UploadBodySchema,
   'POST /v1/sessions/{id}/runs': http.SessionRunBodySchema,
@@ -108,6 +111,14 @@ const VALID: Record<string, Record<string, unknown>> = {
     items: [1, { a: [null] }],
     concurrency: 2,
     limits: LIMITS,
+  },
+  'POST /v1/extract': {
+    script: { language: 'python', source: 'print(1)' },
+    sources: [{ url: 'https://a.example/x', id: 1 }],
+    concurrency: 2,
+    allow: ['cdn.example'],
+    limits: LIMITS,
+    networkLimits: { maxRequests: 5 },
   },
   'POST /v1/sessions': {
     language: 'python',
@@ -213,7 +224,8 @@ describe('/openapi.json', () => {
     expect(schema).toEqual(responseJsonSchema(RunResultSchema));
     const fields = ['ok', 'language', 'exitCode', 'signal', 'stdout', 'stderr', 'truncated', 'error'];
     const more = ['usage', 'files', 'scriptHash'];
-    expect(Object.keys(schema.properties).sort()).toEqual([...fields, ...more, 'findings'].sort());
+    // findings and network are there only when the run was checked / granted network.
+    expect(Object.keys(schema.properties).sort()).toEqual([...fields, ...more, 'findings', 'network'].sort());
     expect([...schema.required].sort()).toEqual([...fields, ...more].sort());
     expect(Object.keys(schema.properties['usage']?.properties ?? {})).toEqual([
       'wallMs',

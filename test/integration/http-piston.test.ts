@@ -17,6 +17,7 @@ const audited: Array<{ action: string; target: string; details: Record<string, u
 const guard: ServiceGuard = {
   tokensRequired: false,
   authenticate: () => ({ tokenId: null, name: 'anonymous' }),
+  admitNetwork: () => undefined,
   admitRun: () => undefined,
   chargeCpu: () => undefined,
   audit: (_principal, action, target, details) => void audited.push({ action, target, details }),

@@ -45,6 +45,9 @@ class RecordingGuard implements ServiceGuard {
       throw Object.assign(new Error('a valid API token is required'), { statusCode: 401 });
     return { tokenId: `t-${name}`, name };
   }
+  admitNetwork(): void {
+    // every destination is allowed here
+  }
   admitRun(principal: Principal): void {
     this.admitted.push(principal.name);
     if (principal.name === 'limited') throw new Error('RATE_LIMITED: too many runs, retry in 30 s');

@@ -220,3 +220,30 @@ describe('audit', () => {
     expect(() => guard.audit(ci, 'run', 'x', { n: 1n })).toThrow(/not JSON/);
   });
 });
+
+describe('admitNetwork', () => {
+  test("a token's allowlist narrows what its runs may ask for; without one the server's policy decides", () => {
+    const guard = guardOf();
+    const narrow = createToken(lib, { name: 'scraper', netAllow: ['*.example.com', 'api.example.org:8443'] });
+    const wide = createToken(lib, { name: 'ops' });
+    const scraper = guard.authenticate(bearer(narrow.token));
+    const ops = guard.authenticate(bearer(wide.token));
+
+    expect(() => guard.admitNetwork(scraper, ['shop.example.com', 'api.example.org:8443'])).not.toThrow();
+    const err = thrown(() =>
+      guard.admitNetwork(scraper, ['shop.example.com', 'evil.example', 'api.example.org']),
+    );
+    expect(err.code).toBe('NETWORK_NOT_PERMITTED');
+    // The apex of a wildcard and a default port of a port-only entry are not covered.
+    expect(err.data).toEqual({
+      uncovered: ['evil.example', 'api.example.org'],
+      allowed: ['*.example.com', 'api.example.org:8443'],
+    });
+    expect(err.message).toMatch(/scraper may not reach evil\.example, api\.example\.org; it may be granted/);
+    expect(thrown(() => guard.admitNetwork(scraper, ['example.com'])).code).toBe('NETWORK_NOT_PERMITTED');
+
+    expect(() => guard.admitNetwork(ops, ['anything.example'])).not.toThrow();
+    revokeToken(lib, narrow.id);
+    expect(thrown(() => guard.admitNetwork(scraper, ['shop.example.com'])).code).toBe('UNAUTHORIZED');
+  });
+});

@@ -67,6 +67,7 @@ describe('createToken', () => {
         revokedAt: null,
         runsPerMinute: 10,
         cpuSecondsPerDay: 120,
+        netAllow: null,
       },
       {
         id: b.id,
@@ -76,6 +77,7 @@ describe('createToken', () => {
         revokedAt: null,
         runsPerMinute: null,
         cpuSecondsPerDay: null,
+        netAllow: null,
       },
     ]);
     expect(JSON.stringify(listed)).not.toContain(a.token.slice(4));
@@ -88,6 +90,9 @@ describe('createToken', () => {
     expect(() => createToken(lib, { name: 'Anonymous' })).toThrow(/callers without a token/);
     expect(() => createToken(lib, { name: 'ci', runsPerMinute: 0 })).toThrow(/runsPerMinute/);
     expect(() => createToken(lib, { name: 'ci', cpuSecondsPerDay: 1.5 })).toThrow(/cpuSecondsPerDay/);
+    expect(() => createToken(lib, { name: 'ci', netAllow: ['http://example.com/'] })).toThrow(
+      /netAllow\.0: /,
+    );
     const first = createToken(lib, { name: 'ci' });
     const conflict = failure(() => createToken(lib, { name: 'ci' }));
     expect(conflict.code).toBe('LIBRARY_CONFLICT');
@@ -112,7 +117,7 @@ describe('revokeToken', () => {
           who: 'admin',
           action: 'token.create',
           target: id,
-          details: { name: 'ci', runsPerMinute: null, cpuSecondsPerDay: null },
+          details: { name: 'ci', runsPerMinute: null, cpuSecondsPerDay: null, netAllow: null },
         },
       ],
     );

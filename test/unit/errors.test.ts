@@ -27,6 +27,7 @@ describe('the error table: every code to an exit code, an HTTP status and an MCP
       // The caller's mistakes: exit 2, 4xx.
       INVALID_OPTIONS: [2, 400, INVALID_PARAMS],
       LIMIT_ABOVE_CEILING: [2, 400, INVALID_PARAMS],
+      NETWORK_NOT_PERMITTED: [2, 403, INVALID_PARAMS],
       INVALID_DATASET: [2, 422, INVALID_PARAMS],
       USAGE: [2, 400, INVALID_PARAMS],
       INVALID_REQUEST: [2, 400, INVALID_REQUEST],

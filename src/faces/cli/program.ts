@@ -9,6 +9,7 @@ import { chatCommand } from './chat.js';
 import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor-command.js';
+import { extractCommand } from './extract.js';
 import { generateCommand } from './generate.js';
 import { mcpCommand } from './mcp.js';
 import { runCommand } from './run.js';
@@ -42,6 +43,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   for (const command of [
     runCommand(setExitCode),
     batchCommand(setExitCode),
+    extractCommand(setExitCode),
     checkCommand(setExitCode),
     doctorCommand(setExitCode),
     demoCommand(setExitCode),

@@ -11,8 +11,10 @@ import { LIMIT_UNITS, type CeilingBreach } from '../../engine/ceilings.js';
 import type { FaceWords } from '../../engine/face-words.js';
 import { DEFAULT_LIMITS, LimitsSchema, type PartialLimits } from '../../engine/options.js';
 import { UsageError } from '../../errors.js';
+import { envNameProblem, envValueProblem } from '../../sandbox/script-env.js';
 import type { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
 import type { RuntimeSpec } from '../../sandbox/runtimes/spec.js';
+import { NetCliOptsSchema } from './net-options.js';
 
 type CliLimitKey = 'timeoutMs' | 'cpuMs' | 'memoryMb' | 'maxOutputBytes';
 
@@ -63,21 +65,53 @@ export function limitOptions(): Option[] {
   });
 }
 
+/**
+ * `--env NAME=VALUE` (repeatable): a variable for the script, checked as it is parsed (the engine's own
+ * rules, script-env.ts); values collect in order, so a later one for the same name wins.
+ */
+export function envOption(): Option {
+  return new Option(
+    '--env <NAME=VALUE>',
+    'an environment variable for the script (repeatable); PATH, HOME, proxy and interpreter variables are refused',
+  ).argParser((value: string, previous: string[] | undefined) => {
+    const equals = value.indexOf('=');
+    if (equals < 0) throw new InvalidArgumentError(`expected NAME=VALUE, got ${JSON.stringify(value)}.`);
+    const name = value.slice(0, equals);
+    const problem = envNameProblem(name) ?? envValueProblem(value.slice(equals + 1));
+    if (problem !== null) throw new InvalidArgumentError(`${name} is refused: ${problem}.`);
+    return [...(previous ?? []), value];
+  });
+}
+
+/** The `--env` values as the engine's `env` option (undefined when none was given). */
+export function envFrom(values: readonly string[]): Record<string, string> | undefined {
+  if (values.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    env[value.slice(0, equals)] = value.slice(equals + 1);
+  }
+  return env;
+}
+
 /** The option values commander collected, validated (commander itself hands them out untyped). */
-export const RunCliOptsSchema = z.object({
-  lang: z.string().optional(),
-  timeout: z.number().optional(),
-  cpu: z.number().optional(),
-  memory: z.number().optional(),
-  maxOutput: z.number().optional(),
-  input: z.array(z.string()).default([]),
-  stdin: z.string().optional(),
-  outDir: z.string().optional(),
-  json: z.boolean().default(false),
-  raw: z.boolean().default(false),
-  unsafeNoSandbox: z.boolean().default(false),
-  checks: RunChecksSchema,
-});
+export const RunCliOptsSchema = z
+  .object({
+    lang: z.string().optional(),
+    timeout: z.number().optional(),
+    cpu: z.number().optional(),
+    memory: z.number().optional(),
+    maxOutput: z.number().optional(),
+    input: z.array(z.string()).default([]),
+    env: z.array(z.string()).default([]),
+    stdin: z.string().optional(),
+    outDir: z.string().optional(),
+    json: z.boolean().default(false),
+    raw: z.boolean().default(false),
+    unsafeNoSandbox: z.boolean().default(false),
+    checks: RunChecksSchema,
+  })
+  .extend(NetCliOptsSchema.shape);
 export type RunCliOpts = z.infer<typeof RunCliOptsSchema>;
 
 export function limitsFrom(

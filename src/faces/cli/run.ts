@@ -11,7 +11,16 @@ import { exitCodeForResult, type RunResult } from '../../engine/result.js';
 import { UsageError } from '../../errors.js';
 import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { readAll, readUserFile, stdinOption, writeText } from './io.js';
-import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema, type RunCliOpts } from './run-options.js';
+import { cliNetworkPolicy, netOptions } from './net-options.js';
+import {
+  chooseRuntime,
+  envFrom,
+  envOption,
+  limitOptions,
+  limitsFrom,
+  RunCliOptsSchema,
+  type RunCliOpts,
+} from './run-options.js';
 import { CHECK_POLICIES } from '../../check/index.js';
 import { checkedRun } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
@@ -42,6 +51,7 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     .argument('<file>', 'the script file, or - to read the script from stdin (then --lang is needed)')
     .option('--lang <language>', `${languages} (default: from the file extension)`);
   for (const option of limitOptions()) command.addOption(option);
+  for (const option of netOptions()) command.addOption(option);
   return command
     .option(
       '--input <path>',
@@ -52,6 +62,7 @@ export function runCommand(setExitCode: (code: number) => void): Command {
       '--stdin <path>',
       'a file given to the script on standard input (- for our stdin; default: empty)',
     )
+    .addOption(envOption())
     .option('--out-dir <dir>', 'copy the files the script writes under out/ into this directory')
     .option('--json', 'print the result as one JSON object on stdout instead of the script output')
     .addOption(rawOption())
@@ -78,8 +89,14 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
   const stdin = await stdinOption(opts.stdin);
   if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
 
-  // One run per process: a warm pool would only start a sandbox nobody uses.
-  const engine = await createEngine({ unsafeNoSandbox: opts.unsafeNoSandbox, pool: { size: 0 } });
+  // One run per process: a warm pool would only start a sandbox nobody uses. On the command line the user
+  // is the operator: the run is granted what --allow-net allows.
+  const network = cliNetworkPolicy(opts);
+  const engine = await createEngine({
+    unsafeNoSandbox: opts.unsafeNoSandbox,
+    pool: { size: 0 },
+    ...(network ? { network } : {}),
+  });
   const interrupt = new Interrupt();
   let result: RunResult;
   try {
@@ -93,9 +110,11 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
           language: runtime.name,
           source,
           ...(stdin !== undefined ? { stdin } : {}),
+          ...(opts.env.length > 0 ? { env: envFrom(opts.env) } : {}),
           files: opts.input.map((path) => ({ path })),
           limits: limitsFrom(opts),
           ...(opts.outDir !== undefined ? { outDir: resolve(opts.outDir) } : {}),
+          ...(opts.allowNet.length > 0 ? { network: { allow: opts.allowNet } } : {}),
           signal: interrupt.signal,
         }),
     });

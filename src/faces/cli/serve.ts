@@ -19,13 +19,16 @@ import { createToolbox } from '../../tools/index.js';
 import { createServer } from '../http/server.js';
 import { LOCALHOST_NAMES, mountMcpHttp } from '../mcp/http.js';
 import { writeText } from './io.js';
+import { cliNetworkPolicy, NetCliOptsSchema, netOptions } from './net-options.js';
 
-const ServeCliOptsSchema = z.object({
-  host: z.string().min(1),
-  port: z.number().int().min(0).max(65_535),
-  json: z.boolean().default(false),
-  grace: z.number().int().min(0).optional(),
-});
+const ServeCliOptsSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65_535),
+    json: z.boolean().default(false),
+    grace: z.number().int().min(0).optional(),
+  })
+  .extend(NetCliOptsSchema.shape);
 type ServeCliOpts = z.infer<typeof ServeCliOptsSchema>;
 
 function parsePort(value: string): number {
@@ -42,7 +45,7 @@ function parseSeconds(value: string): number {
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 export function serveCommand(setExitCode: (code: number) => void): Command {
-  return new Command('serve')
+  const command = new Command('serve')
     .description(
       'serve the HTTP API: runs (also as Server-Sent Events), sessions, batches, generation, checks, the ' +
         'script library, templates, Piston-compatible /api/v2, MCP at /mcp; OpenAPI at /openapi.json',
@@ -50,10 +53,12 @@ export function serveCommand(setExitCode: (code: number) => void): Command {
     .option('--host <host>', 'address to listen on (this machine only unless you change it)', '127.0.0.1')
     .option('--port <port>', 'TCP port (0: any free port)', parsePort, 8080)
     .option('--grace <seconds>', 'on shutdown, how long runs in flight may finish (default 10)', parseSeconds)
-    .option('--json', 'print where it listens as one JSON object on stdout')
-    .action(async (raw: unknown) => {
-      setExitCode(await serve(ServeCliOptsSchema.parse(raw)));
-    });
+    .option('--json', 'print where it listens as one JSON object on stdout');
+  // The operator's policy: the most any request (run, session, extraction) may be granted; none by default.
+  for (const option of netOptions()) command.addOption(option);
+  return command.action(async (raw: unknown) => {
+    setExitCode(await serve(ServeCliOptsSchema.parse(raw)));
+  });
 }
 
 /** The HTTP API, and MCP (streamable HTTP) at /mcp with the same tokens; all of it closes with the server. */
@@ -108,7 +113,8 @@ async function serve(opts: ServeCliOpts): Promise<number> {
   let engine: Engine | undefined;
   let started: { app: FastifyInstance; guard: ServiceGuard };
   try {
-    engine = await createEngine();
+    const network = cliNetworkPolicy(opts);
+    engine = await createEngine(network ? { network } : {});
     started = await startServer(opts, engine, library);
   } catch (err) {
     // Until the server exists nothing else closes them.
@@ -144,6 +150,8 @@ async function serve(opts: ServeCliOpts): Promise<number> {
     ? 'API tokens required'
     : 'no API tokens yet, so none required; create one with `scriptbox tokens create --name NAME`';
   await writeText(process.stderr, `scriptbox: listening on ${url} (${tokens})\n`);
+  const allowed = opts.allowNet.length > 0 ? opts.allowNet.join(', ') : 'none (see --allow-net)';
+  await writeText(process.stderr, `scriptbox: network runs may be granted: ${allowed}\n`);
   if (!LOOPBACK.test(opts.host) && !tokensRequired) {
     await writeText(
       process.stderr,

@@ -39,5 +39,25 @@ export function formatSummary(result: RunResult): string {
     Boolean,
   );
   if (truncated.length > 0) parts.push(`${truncated.join(' and ')} truncated`);
+  if (result.network) parts.push(formatNetwork(result.network));
   return parts.join(' · ');
+}
+
+const netBytes = (bytes: number): string => (bytes === 0 ? '0 B' : formatBytes(bytes));
+
+/** `net 3 requests, 1.2 MiB in, 0.4 KiB out, refused evil.example:443 (not on the allowlist)`. */
+function formatNetwork(network: NonNullable<RunResult['network']>): string {
+  const parts = [
+    plural(network.requests, 'request'),
+    `${netBytes(network.bytesIn)} in`,
+    `${netBytes(network.bytesOut)} out`,
+  ];
+  const [first] = network.refused;
+  const refusals = network.refused.length + network.refusedDropped;
+  if (first !== undefined) {
+    const more = refusals > 1 ? ` and ${refusals - 1} more` : '';
+    parts.push(`refused ${first.destination} (${first.reason})${more}`);
+  }
+  if (network.limit) parts.push(`limit ${network.limit.which} hit`);
+  return `net ${parts.join(', ')}`;
 }

@@ -8,6 +8,7 @@ import { openLibrary, type Library } from '../../library/index.js';
 import { DEFAULT_TOKEN_LIMITS } from '../../access/token-limits.js';
 import { createToken, listTokens, revokeToken, type TokenInfo } from '../../access/tokens.js';
 import { note, out, printJson, wholeNumber } from './io.js';
+import { allowNetParser } from './net-options.js';
 
 type SetExitCode = (code: number) => void;
 
@@ -16,9 +17,11 @@ const CliOpts = z
     name: z.string(),
     runsPerMinute: z.number(),
     cpuSecondsPerDay: z.number(),
+    allowNet: z.array(z.string()),
     json: z.boolean(),
   })
   .partial();
+
 
 function withLibrary<T>(fn: (lib: Library) => T): T {
   const lib = openLibrary();
@@ -42,7 +45,8 @@ export function tokenTable(tokens: TokenInfo[]): string {
         token.revokedAt === null ? 'live   ' : 'revoked',
         `created ${token.createdAt}`,
         `last used ${token.lastUsedAt ?? 'never'}`,
-        `${limit(token.runsPerMinute, 'runs/min')} · ${limit(token.cpuSecondsPerDay, 'cpu s/day')}\n`,
+        `${limit(token.runsPerMinute, 'runs/min')} · ${limit(token.cpuSecondsPerDay, 'cpu s/day')} · ` +
+          `network ${token.netAllow?.join(' ') ?? 'as the server allows'}\n`,
       ].join('  '),
     )
     .join('');
@@ -62,6 +66,12 @@ function createCommand(setExitCode: SetExitCode): Command {
       `CPU seconds a UTC day (default: the server default, ${DEFAULT_TOKEN_LIMITS.cpuSecondsPerDay})`,
       wholeNumber,
     )
+    .option(
+      '--allow-net <entry>',
+      "a destination this token's runs may be granted (host, *.domain, host:port; repeatable), within " +
+        "the server's own --allow-net (default: as much as the server allows)",
+      allowNetParser,
+    )
     .option('--json', 'print { id, name, token } as one JSON object')
     .action(async (raw: unknown) => {
       const opts = CliOpts.parse(raw);
@@ -70,6 +80,7 @@ function createCommand(setExitCode: SetExitCode): Command {
           name: opts.name ?? '',
           runsPerMinute: opts.runsPerMinute,
           cpuSecondsPerDay: opts.cpuSecondsPerDay,
+          netAllow: opts.allowNet,
         }),
       );
       await (opts.json ? printJson(created) : out(`${created.token}\n`));

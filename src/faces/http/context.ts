@@ -2,6 +2,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import type { RunResult } from '../../engine/result.js';
+import type { EgressEvent } from '../../network/proxy.js';
 import { errorCodeOf } from '../../errors.js';
 import type { LlmProvider } from '../../generate/llm/provider.js';
 import type { TemplateRegistry } from '../../generate/registry.js';
@@ -34,6 +35,8 @@ export interface GuardedWork<T> {
   cpuMs: (value: T) => number;
   /** The audit entry's details. */
   details: (value: T) => Record<string, unknown>;
+  /** Network destinations the work asks for: the principal's token must allow each (admitNetwork). */
+  network?: { allow: readonly string[] } | undefined;
 }
 
 /**
@@ -42,6 +45,7 @@ export interface GuardedWork<T> {
  */
 export async function guarded<T>(ctx: ServerContext, opts: GuardedWork<T>): Promise<T> {
   const { principal, action, target } = opts;
+  if (opts.network) ctx.guard.admitNetwork(principal, opts.network.allow);
   ctx.guard.admitRun(principal);
   let value: T;
   try {
@@ -64,6 +68,27 @@ export function runDetails(result: RunResult): Record<string, unknown> {
     cpuMs: result.usage.cpuMs,
     wallMs: result.usage.wallMs,
     scriptHash: result.scriptHash,
+    ...(result.network
+      ? {
+          network: {
+            requests: result.network.requests,
+            bytesIn: result.network.bytesIn,
+            bytesOut: result.network.bytesOut,
+            refused: result.network.refused.length,
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * The audit of a granted run's network: one entry per decision of its egress proxy (destination,
+ * protocol, allowed or refused and why, bytes, status), never payloads.
+ */
+export function networkAudit(ctx: ServerContext, principal: Principal): (event: EgressEvent) => void {
+  return (event) => {
+    const { destination, decision, ...details } = event;
+    ctx.guard.audit(principal, `network.${decision}`, destination, details);
   };
 }
 

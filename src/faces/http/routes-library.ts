@@ -7,7 +7,7 @@ import {
   type ScriptRecord,
 } from '../../library/types.js';
 import { checkedRun } from '../../workflows/checked-run.js';
-import { guarded, runDetails, type ServerContext } from './context.js';
+import { guarded, networkAudit, runDetails, type ServerContext } from './context.js';
 import { route, type Route } from './route.js';
 import { runInputs } from './routes-runs.js';
 import {
@@ -113,6 +113,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
           reply,
           action: 'script.run',
           target: script.name,
+          network: body.network,
           work: async (signal) => {
             const recorded: { run: RunRecord | null } = { run: null };
             const result = await checkedRun({
@@ -121,7 +122,7 @@ export function libraryRoutes(ctx: ServerContext): Route[] {
               policy: body.checks,
               run: async () => {
                 const done = await runLibraryScript(library, engine, script.name, {
-                  ...runInputs(body, signal),
+                  ...runInputs(body, signal, networkAudit(ctx, principal)),
                   version: script.version,
                   who: principal.name,
                 });

@@ -4,7 +4,7 @@ import type { EncodedFile, RunOpts } from '../../engine/options.js';
 import { BatchResultSchema } from '../../engine/batch.js';
 import { RunResultSchema, type RunResult } from '../../engine/result.js';
 import { checkedRun } from '../../workflows/checked-run.js';
-import { guarded, guardedRun, type ServerContext } from './context.js';
+import { guarded, guardedRun, networkAudit, type ServerContext } from './context.js';
 import { describeError } from './errors.js';
 import { route, type Route } from './route.js';
 import { BatchBodySchema, decodeFiles, RunBodySchema } from './schemas.js';
@@ -12,16 +12,28 @@ import { SseWriter } from './sse.js';
 
 interface RunInput {
   stdin?: string | undefined;
+  env?: RunOpts['env'];
   files?: EncodedFile[] | undefined;
   limits?: RunOpts['limits'];
+  network?: RunOpts['network'];
 }
 
-/** The library's run options, but language and source, for an HTTP run body. */
-export function runInputs(body: RunInput, signal: AbortSignal): Omit<RunOpts, 'language' | 'source'> {
+/**
+ * The library's run options, but language and source, for an HTTP run body; `onNetwork` audits a granted
+ * run's network (networkAudit).
+ */
+export function runInputs(
+  body: RunInput,
+  signal: AbortSignal,
+  onNetwork?: RunOpts['onNetwork'],
+): Omit<RunOpts, 'language' | 'source'> {
   return {
     ...(body.stdin !== undefined ? { stdin: body.stdin } : {}),
+    ...(body.env !== undefined ? { env: body.env } : {}),
     files: decodeFiles(body.files),
     ...(body.limits !== undefined ? { limits: body.limits } : {}),
+    ...(body.network !== undefined ? { network: body.network } : {}),
+    ...(onNetwork ? { onNetwork } : {}),
     signal,
   };
 }
@@ -51,12 +63,18 @@ export function runRoutes(ctx: ServerContext): Route[] {
           reply,
           action: 'run',
           target: language,
+          network: body.network,
           work: (signal) =>
             checkedRun({
               language,
               source: body.source,
               policy: body.checks,
-              run: () => engine.run({ language, source: body.source, ...runInputs(body, signal) }),
+              run: () =>
+                engine.run({
+                  language,
+                  source: body.source,
+                  ...runInputs(body, signal, networkAudit(ctx, principal)),
+                }),
             }),
         });
       },
@@ -83,6 +101,7 @@ export function runRoutes(ctx: ServerContext): Route[] {
             reply,
             action: 'run',
             target: language,
+            network: body.network,
             work: async (signal) => {
               const sse = new SseWriter(reply);
               try {
@@ -94,7 +113,7 @@ export function runRoutes(ctx: ServerContext): Route[] {
                     engine.run({
                       language,
                       source: body.source,
-                      ...runInputs(body, signal),
+                      ...runInputs(body, signal, networkAudit(ctx, principal)),
                       onStdout: (text) => sse.send('stdout', text),
                       onStderr: (text) => sse.send('stderr', text),
                     }),

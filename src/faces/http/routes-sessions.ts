@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { InvalidOptionsError } from '../../errors.js';
 import { RunResultSchema } from '../../engine/result.js';
 import { checkedRun } from '../../workflows/checked-run.js';
-import { guarded, guardedRun, type ServerContext } from './context.js';
+import { guarded, guardedRun, networkAudit, type ServerContext } from './context.js';
 import { route, type Route } from './route.js';
 import { runInputs } from './routes-runs.js';
 import {
@@ -37,6 +37,7 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
           reply,
           action: 'session.create',
           target: language,
+          network: body.network,
           // A client that goes away while the session starts cancels it: no sandbox is left behind.
           work: (signal) => engine.createSession({ ...body, files: decodeFiles(body.files), signal }),
           cpuMs: () => 0,
@@ -121,7 +122,10 @@ export function sessionRoutes(ctx: ServerContext): Route[] {
               source: body.source,
               policy: body.checks,
               run: () => {
-                return session.run({ source: body.source, ...runInputs(body, signal) });
+                return session.run({
+                  source: body.source,
+                  ...runInputs(body, signal, networkAudit(ctx, principal)),
+                });
               },
             }),
         });

@@ -53,6 +53,7 @@ const NOT_OVER_HTTP = {
   outDir: true,
   onStdout: true,
   onStderr: true,
+  onNetwork: true,
   stdin: true,
   files: true,
 } as const;

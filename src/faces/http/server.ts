@@ -20,6 +20,7 @@ import { sendError } from './errors.js';
 import { InFlight, SessionStore } from './inflight.js';
 import { RuntimeVersions } from './piston.js';
 import type { Route } from './route.js';
+import { extractRoutes } from './routes-extract.js';
 import { generateRoutes } from './routes-generate.js';
 import { libraryRoutes } from './routes-library.js';
 import { metaRoutes } from './routes-meta.js';
@@ -151,6 +152,7 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
   routes.push(
     ...metaRoutes(ctx, () => routes),
     ...runRoutes(ctx),
+    ...extractRoutes(ctx),
     ...sessionRoutes(ctx),
     ...libraryRoutes(ctx),
     ...generateRoutes(ctx),

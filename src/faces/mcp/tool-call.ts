@@ -10,6 +10,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Principal, ServiceGuard } from '../../access/guard-types.js';
+import type { EgressEvent } from '../../network/proxy.js';
 import type { Tool, ToolRegistry } from '../../tools/index.js';
 import { toolErrorText } from './errors.js';
 
@@ -114,8 +115,18 @@ export async function callTool(
         return failure(refusal);
       }
     }
+    const { network } = tool.prepare(input);
+    if (network.length > 0) guard?.admitNetwork(principal, network);
     if (tool.metered) guard?.admitRun(principal);
-    const result = await registry.invoke(tool.name, input, { signal: extra.signal, principal });
+    const onNetwork = guard
+      ? ({ destination, decision, ...details }: EgressEvent): void =>
+          guard.audit(principal, `network.${decision}`, destination, details)
+      : undefined;
+    const result = await registry.invoke(tool.name, input, {
+      signal: extra.signal,
+      principal,
+      ...(onNetwork ? { onNetwork } : {}),
+    });
     if (tool.metered && result.cpuMs > 0) guard?.chargeCpu(principal, result.cpuMs);
     audit({ ok: true, cached: result.cached, cpuMs: result.cpuMs });
     return { content: [{ type: 'text', text: result.text }], structuredContent: result.output };

@@ -76,6 +76,17 @@ export const GenerateFromPromptOptsSchema = z
       .optional()
       .describe(`Most attempts (default ${DEFAULT_MAX_ATTEMPTS})`),
     files: z.array(InputFileSchema).optional().describe('Input files for the runs, named in the prompt'),
+    environmentRules: z
+      .array(z.string().trim().min(1).max(10_000))
+      .min(1)
+      .max(20)
+      .optional()
+      .describe(
+        "Rules that replace the system prompt's default ones about how the script meets the world (no " +
+          'network; standard input is empty; print one JSON object), one rule each, for scripts that run ' +
+          'differently (an extraction script: network to its source, the source on stdin, records out). ' +
+          'The other rules (libraries, input files, out/, limits) stay',
+      ),
     limits: PartialLimitsSchema.optional().describe('Limits of the runs, also told to the model'),
     check: fn<CheckHook>('a function (language, source) => Promise<{ ok, message }>')
       .optional()
@@ -141,14 +152,19 @@ export async function generateFromPrompt(opts: GenerateFromPromptOpts): Promise<
   const { provider, cache, signal } = parsed;
   const language = resolveLanguage(parsed.language, parsed.engine);
   if (!provider) throw noProviderError(parsed.prompt, parsed.templates);
+  const { environmentRules } = parsed;
   const cacheKey = promptCacheKey({
     prompt: parsed.prompt,
     model: provider.model,
     language,
     baseUrl: provider.baseUrl,
+    ...(environmentRules ? { environmentRules } : {}),
   });
   const limits = parsed.limits ?? {};
-  const messages = initialMessages({ language, inputs: inputNames(parsed.files), limits }, parsed.prompt);
+  const messages = initialMessages(
+    { language, inputs: inputNames(parsed.files), limits, environmentRules },
+    parsed.prompt,
+  );
   const maxAttempts = parsed.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const attempts: GenerationAttempt[] = [];
   let engine = parsed.engine;

@@ -44,10 +44,21 @@ export interface PromptContext {
   /** Base names of the input files in the work directory. */
   inputs: string[];
   limits: PartialLimits;
+  /** Replace DEFAULT_ENVIRONMENT_RULES (network, standard input, what to print); absent: the defaults. */
+  environmentRules?: readonly string[] | undefined;
 }
 
+/** The default rules about how a script meets the world: what a one-shot run without network expects. */
+export const DEFAULT_ENVIRONMENT_RULES = {
+  network: 'There is no network: do not download, install or call anything over the network.',
+  io: [
+    'Standard input is empty; do not ask for input.',
+    'Print the result on standard output as ONE JSON object and nothing else; diagnostics go to standard error.',
+  ],
+} as const;
+
 export function systemPrompt(context: PromptContext): string {
-  const { language, inputs, limits } = context;
+  const { language, inputs, limits, environmentRules } = context;
   const fence = notesFor(language).fences[0] ?? language;
   const inputText =
     inputs.length > 0
@@ -61,12 +72,11 @@ export function systemPrompt(context: PromptContext): string {
     `You write one complete, self-contained ${language} script. scriptbox runs it in a sandbox.`,
     '',
     'Rules of the sandbox:',
-    '- There is no network: do not download, install or call anything over the network.',
+    ...(environmentRules ? [] : [`- ${DEFAULT_ENVIRONMENT_RULES.network}`]),
     `- Available: ${notesFor(language).libraries}. Nothing else can be installed.`,
     `- ${inputText}`,
     '- Write every file you produce under out/ (relative to the working directory); nothing else is kept.',
-    '- Standard input is empty; do not ask for input.',
-    '- Print the result on standard output as ONE JSON object and nothing else; diagnostics go to standard error.',
+    ...(environmentRules ?? DEFAULT_ENVIRONMENT_RULES.io).map((rule) => `- ${rule}`),
     ...(limitText.length > 0 ? [`- The script has at most ${limitText.join(' and ')}.`] : []),
     '',
     `Reply with the whole script in a single fenced code block that starts with \`\`\`${fence}.`,

@@ -1,8 +1,8 @@
 // scriptbox node runner: runs inside the sandbox as `node runner.mjs`.
 // It says `ready` on fd 3 and waits for its job on fd 6 (meanwhile the host confines the sandbox and
 // holds its work dir), and writes the job's files and script (already parsed and stripped of TypeScript
-// types by the host). It closes
-// every fd but 0-2 and loads the script as the main module, ESM or CommonJS by its extension.
+// types by the host). It closes every fd but 0-2, sets the job's environment variables and loads the
+// script as the main module, ESM or CommonJS by its extension.
 import { closeSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -11,8 +11,9 @@ const STATUS_FD = 3;
 const GO_FD = 6;
 
 /**
- * Waits for the job (until EOF): `go <file> <n>\n`, n files as `<name-length> <size>\n<name><bytes>`,
- * then the script source. Writes the files (read-only) and the script; returns the script's name.
+ * Waits for the job (until EOF): `go <file> <n> <m>\n`, n files as `<name-length> <size>\n<name><bytes>`,
+ * m environment variables as `NAME=VALUE\0`, then the script source. Writes the files (read-only) and the
+ * script; returns the script's name and the variables.
  */
 function waitForJob() {
   writeSync(STATUS_FD, 'ready\n');
@@ -30,15 +31,23 @@ function waitForJob() {
     rest = rest.subarray(newline + 1);
     return text.split(' ');
   };
-  const [, name, count = '0'] = line();
+  const [, name, count = '0', envCount = '0'] = line();
   for (let i = 0; i < Number(count); i++) {
     const [nameLength, size] = line().map(Number);
     const fileName = rest.subarray(0, nameLength).toString('utf8');
     writeFileSync(fileName, rest.subarray(nameLength, nameLength + size), { flag: 'wx', mode: 0o444 });
     rest = rest.subarray(nameLength + size);
   }
+  const env = [];
+  for (let i = 0; i < Number(envCount); i++) {
+    const end = rest.indexOf(0);
+    const entry = rest.subarray(0, end).toString('utf8');
+    const equals = entry.indexOf('=');
+    env.push([entry.slice(0, equals), entry.slice(equals + 1)]);
+    rest = rest.subarray(end + 1);
+  }
   writeFileSync(name, rest, { flag: 'wx', mode: 0o444 });
-  return name;
+  return { name, env };
 }
 
 /** Closes every fd that would survive an exec (Node's own fds are close-on-exec and stay). */
@@ -56,10 +65,13 @@ function closeInheritedFds() {
   }
 }
 
-const file = resolve(waitForJob());
+const job = waitForJob();
+const file = resolve(job.name);
 writeSync(STATUS_FD, 'ok\n');
 closeSync(STATUS_FD);
 closeInheritedFds();
+// The job's variables: process.env sets the real environment, so processes the script starts see them too.
+for (const [key, value] of job.env) process.env[key] = value;
 
 process.argv.splice(1, process.argv.length - 1, file);
 // Convenience for ESM scripts written in CommonJS habits.

@@ -1,8 +1,9 @@
 # scriptbox python runner: runs inside the sandbox as `python3 -I -S runner.py [module-to-preload ...]`.
 # It says `ready` on fd 3 and waits for its job on fd 6 (meanwhile the host confines the sandbox and holds
 # its work dir), and writes the job's files and script. It compiles the script first (a syntax error is reported on
-# fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, then runs the script as __main__
-# (scriptbox_python.py, shared with the session runner, sets the module path and runs it).
+# fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, sets the job's environment variables,
+# then runs the script as __main__ (scriptbox_python.py, shared with the session runner, sets the module
+# path and runs it).
 import os
 import sys
 
@@ -14,8 +15,9 @@ GO_FD = 6
 
 
 def wait_for_job():
-    """Waits for the job (until EOF): `go <file> <n>\n`, n files as `<name-length> <size>\n<name><bytes>`,
-    then the script source. Writes the files (read-only) and the script; returns the script's name."""
+    """Waits for the job (until EOF): `go <file> <n> <m>\n`, n files as `<name-length> <size>\n<name><bytes>`,
+    m environment variables as `NAME=VALUE\0`, then the script source. Writes the files (read-only) and
+    the script; returns the script's name, its source and the variables (bytes to bytes)."""
     os.write(STATUS_FD, b"ready\n")
     chunks = []
     while True:
@@ -34,8 +36,13 @@ def wait_for_job():
         name_length, size = (int(word) for word in line.split(b" "))
         write_new(rest[:name_length].decode("utf-8"), rest[name_length : name_length + size])
         rest = rest[name_length + size :]
+    env = {}
+    for _ in range(int(words[3]) if len(words) > 3 else 0):
+        entry, _, rest = rest.partition(b"\0")
+        key, _, value = entry.partition(b"=")
+        env[key] = value
     write_new(name, rest)
-    return name, rest
+    return name, rest, env
 
 
 def write_new(name, data):
@@ -63,7 +70,7 @@ def preload(modules):
 def main():
     scriptbox_python.set_module_path()
     preload(sys.argv[1:])
-    path, source = wait_for_job()
+    path, source, env = wait_for_job()
     try:
         code = compile(source, os.path.basename(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as err:
@@ -78,6 +85,8 @@ def main():
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     # Output appears as it is produced, and survives a kill at a limit.
     sys.stdout.reconfigure(line_buffering=True)
+    # The job's variables, byte for byte as the host sent them; the script and its children see them.
+    os.environb.update(env)
 
     return scriptbox_python.run_as_main(code, path)
 

@@ -11,13 +11,14 @@
 #
 # Protocol (the host's side is src/sandbox/session-protocol.ts): frames `<length>\n<json>` arrive on fd 6,
 # events leave as JSON lines on fd 3; runs never hold either.
-#   {"op": "run", "id", "file", "source" (base64), "stdin" (base64)}: empty out/, write the script,
-#       compile it (Python; a syntax error -> {"event": "syntax"}), fork a child into the run namespace,
-#       where it enters the namespace's mount namespace, drops every capability, installs the run's
-#       seccomp filter and becomes the script. When it ends, everything it left in the namespace is
-#       killed and gone; only then does a fresh random token go to stdout and stderr and
-#       {"event": "exit", "id", "code", "signal", "token"} to fd 3. The host knows the output is
-#       complete once both streams end with the token; the run, gone by then, never knew it.
+#   {"op": "run", "id", "file", "source" (base64), "stdin" (base64), "env" (names to values)}: empty
+#       out/, write the script, compile it (Python; a syntax error -> {"event": "syntax"}), fork a child
+#       into the run namespace, where it enters the namespace's mount namespace, drops every capability,
+#       installs the run's seccomp filter, sets the run's environment variables and becomes the script.
+#       When it ends, everything it left in the namespace is killed and gone; only then does a fresh
+#       random token go to stdout and stderr and {"event": "exit", "id", "code", "signal", "token"} to
+#       fd 3. The host knows the output is complete once both streams end with the token; the run, gone
+#       by then, never knew it.
 #   {"op": "put", "id", "name", "data" (base64), "append", "last"}: one chunk of an upload, written to a
 #       temporary name and renamed into place with the last chunk; never through a link.
 #   {"op": "kill"}: kill the running run and everything it started.
@@ -26,6 +27,7 @@ import ctypes
 import json
 import os
 import platform
+import re
 import select
 import shutil
 import signal
@@ -39,6 +41,8 @@ STATUS_FD = 3
 CONTROL_FD = 6
 RUN_FILTER = "/.scriptbox/run.bpf"
 MAX_FRAME = 16 << 20
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
@@ -136,6 +140,9 @@ class RunNamespace:
     holds nothing else: whatever a run leaves is killed before the run is reported over."""
 
     def __init__(self, run_filter):
+        # What the sandbox ran before us stays: its init, and the egress relay of a sandbox granted network
+        # (egress_bridge.py, a process of its own started before this supervisor was exec'd).
+        before = {int(p) for p in os.listdir("/proc") if p.isdigit()}
         mine, its = socket.socketpair()
         self.init_pid = clone_into_new_pid_namespace()
         if self.init_pid == 0:
@@ -148,7 +155,7 @@ class RunNamespace:
             raise OSError(0, "the run namespace could not be made")
         self.pid_ns, self.mount_ns = fds
         self.init = os.pidfd_open(self.init_pid)
-        self.known = {1, os.getpid(), self.init_pid}
+        self.known = before | {1, os.getpid(), self.init_pid}
 
     def enter(self):
         """From now on, every process we fork starts in the namespace."""
@@ -159,7 +166,7 @@ class RunNamespace:
 
     def strays(self):
         """Processes of the namespace besides its init (everything in this sandbox but the sandbox's
-        init, this supervisor and the namespace's init is in it)."""
+        init, what ran before this supervisor, this supervisor and the namespace's init is in it)."""
         return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in self.known]
 
     def kill_all(self):
@@ -286,6 +293,20 @@ def run_python(code, path):
     os._exit(status)
 
 
+def run_env(job):
+    """A run's environment variables as bytes; the host allows only some names (script-env.ts), checked
+    again here so a bad frame fails its run, never the supervisor."""
+    env = job.get("env") or {}
+    if not isinstance(env, dict):
+        raise ValueError("the run's env is not an object")
+    variables = {}
+    for name, value in env.items():
+        if not isinstance(value, str) or not ENV_NAME.fullmatch(name) or "\0" in value:
+            raise ValueError("a bad environment variable %r" % name[:64])
+        variables[name.encode("ascii")] = value.encode("utf-8")
+    return variables
+
+
 def fresh_out_dir():
     """An empty out/, whatever an earlier run left at that name (rmtree never follows links)."""
     if os.path.isdir("out") and not os.path.islink("out"):
@@ -306,6 +327,7 @@ class Supervisor:
         fresh_out_dir()
         path = job["file"]
         source = base64.b64decode(job.get("source") or "")
+        env = run_env(job)
         # Earlier runs own the work dir: never write through whatever they left at this name.
         if os.path.lexists(path):
             os.unlink(path)
@@ -323,7 +345,7 @@ class Supervisor:
                         "column": err.offset or 0, "message": "%s: %s" % (type(err).__name__, err.msg)})
                 return
         try:
-            status, error = self.run_in_namespace(code, path, job, control)
+            status, error = self.run_in_namespace(code, path, env, job, control)
         finally:
             if not self.namespace.clear():
                 raise ProtocolError("a run's processes could not be killed")
@@ -331,13 +353,13 @@ class Supervisor:
             raise ProtocolError("the run namespace's init died")
         finish_run(job["id"], status, error)
 
-    def run_in_namespace(self, code, path, job, control):
+    def run_in_namespace(self, code, path, env, job, control):
         """Forks the run into the namespace and waits for its first process; returns (status, error)."""
         stdin_read, stdin_write = os.pipe()
         setup_read, setup_write = os.pipe()
         pid = os.fork()
         if pid == 0:
-            self.become_run(code, path, stdin_read, setup_write)
+            self.become_run(code, path, env, stdin_read, setup_write)
         os.close(stdin_read)
         os.close(setup_write)
         problem = read_all(setup_read)
@@ -348,8 +370,8 @@ class Supervisor:
         stdin = base64.b64decode(job.get("stdin") or "")
         return wait_for(pid, self.namespace, control, stdin_write, stdin), None
 
-    def become_run(self, code, path, stdin_read, setup_write):
-        """In the child: confine, then run the script. Never returns."""
+    def become_run(self, code, path, env, stdin_read, setup_write):
+        """In the child: confine, set the run's variables, then run the script. Never returns."""
         try:
             os.setsid()
             os.dup2(stdin_read, 0)
@@ -360,6 +382,7 @@ class Supervisor:
             finally:
                 os._exit(127)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # the setup pipe too: the host hears "started"
+        os.environb.update(env)  # this child's alone: the next run starts from the supervisor's environment
         if self.mode == "python":
             run_python(code, path)
         try:

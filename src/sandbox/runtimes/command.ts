@@ -3,6 +3,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNNER_DIR, WORK_DIR } from '../bwrap.js';
+import { EGRESS_BRIDGE_FILE, EGRESS_PRELOAD_FILE } from '../egress-layout.js';
 import type { RuntimeSpec } from './spec.js';
 
 const RUNNER_FILES = { python: 'python.py', node: 'node.mjs', exec: 'exec.sh' } as const;
@@ -34,10 +35,18 @@ export function runnerCompanions(runnerFile: string): string[] {
   return runnerFile.endsWith('.py') ? [PYTHON_SHARED_FILE] : [];
 }
 
+/** What a sandbox granted network runs besides its runner (see egress-layout.ts). */
+const EGRESS_FILES = [EGRESS_BRIDGE_FILE, EGRESS_PRELOAD_FILE];
+
 /** Runner sources by file name, read once per engine. */
 export function loadRunners(): Map<string, string> {
   const dir = dirname(runnerHostPath('python'));
-  const names = [...Object.values(RUNNER_FILES), SESSION_SUPERVISOR_FILE, PYTHON_SHARED_FILE];
+  const names = [
+    ...Object.values(RUNNER_FILES),
+    SESSION_SUPERVISOR_FILE,
+    PYTHON_SHARED_FILE,
+    ...EGRESS_FILES,
+  ];
   return new Map(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
