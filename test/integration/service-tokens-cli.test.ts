@@ -130,7 +130,10 @@ describe('scriptbox tokens', () => {
         [['create', '--name', 'has space'], /a token name is 1 to 64/],
         [['create', '--name', 'anonymous'], /callers without a token/],
         [['create', '--name', 'ci', '--runs-per-minute', '0'], /expected a whole number from 1/],
-        [['create', '--name', 'ci', '--allow-net', 'https://example.com/'], /option '--allow-net <entry>' argument 'https:\/\/example\.com\/' is invalid/],
+        [
+          ['create', '--name', 'ci', '--allow-net', 'https://example.com/'],
+          /option '--allow-net <entry>' argument 'https:\/\/example\.com\/' is invalid/,
+        ],
         [['revoke'], /missing required argument 'id'/],
         [['revoke', 'nope'], /a token id looks like tok_/],
         [['revoke', 'tok_0123456789ab'], /no token tok_0123456789ab; see `scriptbox tokens list`/],

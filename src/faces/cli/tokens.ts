@@ -22,7 +22,6 @@ const CliOpts = z
   })
   .partial();
 
-
 function withLibrary<T>(fn: (lib: Library) => T): T {
   const lib = openLibrary();
   try {
