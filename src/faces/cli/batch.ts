@@ -16,12 +16,11 @@ import {
 } from '../../engine/batch.js';
 import { createEngine } from '../../engine/engine.js';
 import { UsageError } from '../../errors.js';
-import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { plural } from '../../text.js';
 import { readAll, readUserFile, writeText } from './io.js';
 import { ProgressBar } from './progress.js';
 import { Interrupt } from './interrupt.js';
-import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
+import { chooseRuntime, languageChoices, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { UNSAFE_WARNING } from './run.js';
 import { describeError } from './summary.js';
 import { rawOption, writeUntrusted } from './terminal-safe.js';
@@ -63,9 +62,7 @@ function parseConcurrency(value: string): number {
 }
 
 export function batchCommand(setExitCode: (code: number) => void): Command {
-  const languages = builtinRuntimes()
-    .map((spec) => spec.name)
-    .join('|');
+  const languages = languageChoices();
   const command = new Command('batch')
     .description('run one script over many items (one JSON value per line), in parallel sandboxes')
     .argument('<script>', 'the script file, run once per item')

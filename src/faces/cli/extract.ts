@@ -15,7 +15,6 @@ import { UsageError } from '../../errors.js';
 import { noProviderError } from '../../generate/llm/generate.js';
 import { llmProviderFromEnv } from '../../generate/llm/provider.js';
 import { TaskSchema } from '../../library/names.js';
-import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import {
   allowEntries,
   DEFAULT_EXTRACT_CONCURRENCY,
@@ -35,7 +34,7 @@ import { Interrupt } from './interrupt.js';
 import { readAll, readUserFile, writeText } from './io.js';
 import { cliNetworkPolicy, NetCliOptsSchema, netOptions } from './net-options.js';
 import { ProgressBar } from './progress.js';
-import { chooseRuntime, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
+import { chooseRuntime, languageChoices, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 const EXTRACT_HELP = `
@@ -88,9 +87,7 @@ const ExtractCliOptsSchema = RunCliOptsSchema.pick({
 type ExtractCliOpts = z.infer<typeof ExtractCliOptsSchema>;
 
 export function extractCommand(setExitCode: (code: number) => void): Command {
-  const languages = builtinRuntimes()
-    .map((spec) => spec.name)
-    .join('|');
+  const languages = languageChoices();
   const command = new Command('extract')
     .description('run an extraction script over many web sources, each granted its own host only')
     .argument('[script]', 'the extraction script (with --prompt: where to write the generated one)')

@@ -21,13 +21,12 @@ import {
 import { llmProviderFromEnv } from '../../generate/llm/provider.js';
 import { parseParamArgs } from '../../generate/param-args.js';
 import { createTemplateRegistry, type TemplateRegistry } from '../../generate/registry.js';
-import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { plural } from '../../text.js';
 import { generationCache, saveGenerated, withLibrary } from './generate-library.js';
 import { checkForRepair } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
 import { writeText } from './io.js';
-import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
+import { languageChoices, limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
 import { formatSummary } from './summary.js';
 import { rawOption, writeUntrusted } from './terminal-safe.js';
 
@@ -78,9 +77,7 @@ const GenerateCliOptsSchema = RunCliOptsSchema.pick({
 type GenerateCliOpts = z.infer<typeof GenerateCliOptsSchema>;
 
 export function generateCommand(setExitCode: (code: number) => void): Command {
-  const languages = builtinRuntimes()
-    .map((spec) => spec.name)
-    .join('|');
+  const languages = languageChoices();
   const command = new Command('generate')
     .description('generate a script from a template (default) or, with --prompt, from an LLM')
     .argument('[template-id]', 'the template, <pack>/<name>, e.g. stats/descriptive')

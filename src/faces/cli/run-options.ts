@@ -12,6 +12,7 @@ import type { FaceWords } from '../../engine/face-words.js';
 import { DEFAULT_LIMITS, LimitsSchema, type PartialLimits } from '../../engine/options.js';
 import { UsageError } from '../../errors.js';
 import { envNameProblem, envValueProblem } from '../../sandbox/script-env.js';
+import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import type { RuntimeRegistry } from '../../sandbox/runtimes/registry.js';
 import type { RuntimeSpec } from '../../sandbox/runtimes/spec.js';
 import { NetCliOptsSchema } from './net-options.js';
@@ -92,6 +93,13 @@ export function envFrom(values: readonly string[]): Record<string, string> | und
     env[value.slice(0, equals)] = value.slice(equals + 1);
   }
   return env;
+}
+
+/** The built-in runtimes as --lang lists them in --help: python|javascript|typescript|bash. */
+export function languageChoices(): string {
+  return builtinRuntimes()
+    .map((spec) => spec.name)
+    .join('|');
 }
 
 /** The option values commander collected, validated (commander itself hands them out untyped). */

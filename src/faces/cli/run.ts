@@ -9,13 +9,13 @@ import { Command, Option } from 'commander';
 import { createEngine } from '../../engine/engine.js';
 import { exitCodeForResult, type RunResult } from '../../engine/result.js';
 import { UsageError } from '../../errors.js';
-import { builtinRuntimes } from '../../sandbox/runtimes/builtin.js';
 import { readAll, readUserFile, stdinOption, writeText } from './io.js';
 import { cliNetworkPolicy, netOptions } from './net-options.js';
 import {
   chooseRuntime,
   envFrom,
   envOption,
+  languageChoices,
   limitOptions,
   limitsFrom,
   RunCliOptsSchema,
@@ -43,9 +43,7 @@ export const UNSAFE_WARNING =
   'memory, CPU and process limits are not enforced. Only do this with code you trust, on a machine you can throw away.\n';
 
 export function runCommand(setExitCode: (code: number) => void): Command {
-  const languages = builtinRuntimes()
-    .map((spec) => spec.name)
-    .join('|');
+  const languages = languageChoices();
   const command = new Command('run')
     .description('run a script in a fresh sandbox with hard limits')
     .argument('<file>', 'the script file, or - to read the script from stdin (then --lang is needed)')

@@ -87,7 +87,9 @@ export const ServerOptsSchema = z
       .custom<LlmProvider>(isObjectWith('complete'), 'expected an LlmProvider')
       .nullable()
       .optional()
-      .describe('The model for POST /v1/generate with a prompt (default: none; see llmProviderFromEnv)'),
+      .describe(
+        'The model for POST /v1/generate and POST /v1/extract with a prompt (default: none; see llmProviderFromEnv)',
+      ),
     limits: ServerLimitsSchema.optional().describe('Request and shutdown limits'),
     logger: z.boolean().optional().describe('Log each request as JSON on stderr (default false)'),
   })

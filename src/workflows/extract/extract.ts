@@ -7,7 +7,13 @@
  */
 import { z } from 'zod';
 import { enforceCeilings } from '../../engine/ceilings.js';
-import { PartialLimitsSchema, RunOptsSchema, type Limits, type RunOpts } from '../../engine/options.js';
+import {
+  PartialLimitsSchema,
+  RunOptsSchema,
+  StreamCallbacksShape,
+  type Limits,
+  type RunOpts,
+} from '../../engine/options.js';
 import type { RunResult } from '../../engine/result.js';
 import { NetworkNotPermittedError } from '../../errors.js';
 import { AllowList } from '../../network/allowlist.js';
@@ -82,6 +88,11 @@ export const ExtractOptsSchema = z
     log: fn<ExtractLogger>('a function')
       .optional()
       .describe('Receives the lifecycle as structured entries (start, each source, completion); no secrets'),
+    onNetwork: StreamCallbacksShape.onNetwork.describe(
+      "Called with each of the egress proxy's decisions of every run the extraction makes (each source's, " +
+        "and with a prompt the first page's fetch and the generation attempts): destination, allowed or " +
+        'refused and why, bytes; never payloads. What an audit log records',
+    ),
   })
   .strict();
 export type ExtractOpts = z.input<typeof ExtractOptsSchema>;
@@ -211,6 +222,7 @@ async function runSource(
       network: { allow, ...(opts.networkLimits !== undefined ? { limits: opts.networkLimits } : {}) },
       ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      ...(opts.onNetwork !== undefined ? { onNetwork: opts.onNetwork } : {}),
     });
   } catch (err) {
     // A host failure for this source is this source's result; the others go on.

@@ -22,12 +22,20 @@ export { allowEntries, allowFor, grantFor } from './grant.js';
 export { jsonLineLogger, type ExtractLogEntry, type ExtractLogger } from './log.js';
 export { fetchPage, pageExcerpt, type PageFetch } from './page.js';
 export {
+  extractionCpuMs,
   extractionPrompt,
   extractionRules,
+  extractionWithScript,
+  ExtractionWithScriptSchema,
   ExtractPromptOptsSchema,
   extractWithPrompt,
+  generatedScript,
+  GeneratedScriptSchema,
+  PageReportSchema,
+  type ExtractionWithScript,
   type ExtractPromptOpts,
   type ExtractPromptResult,
+  type GeneratedScript,
 } from './prompt.js';
 export { parseRecords, type ExtractRecord, type RecordsParse } from './records.js';
 export {

@@ -39,18 +39,24 @@ export interface PageFetch {
   truncated: boolean;
   /** Why it could not be fetched; null when it was. */
   error: string | null;
+  /** CPU time of the fetch's run (what a server charges for it). */
+  cpuMs: number;
 }
 
 export interface PageEngine {
   run(opts: RunOpts): Promise<RunResult>;
 }
 
-/** Fetches `source`'s page in the sandbox (python), granted its host plus `extraAllow`. */
+/**
+ * Fetches `source`'s page in the sandbox (python), granted its host plus `extraAllow`; `onNetwork` gets the
+ * fetch's egress decisions (RunOpts.onNetwork).
+ */
 export async function fetchPage(
   engine: PageEngine,
   source: Source,
   extraAllow: readonly string[],
   signal?: AbortSignal,
+  onNetwork?: RunOpts['onNetwork'],
 ): Promise<PageFetch> {
   const run = await engine.run({
     language: 'python',
@@ -59,7 +65,9 @@ export async function fetchPage(
     network: { allow: allowFor(source, extraAllow) },
     limits: { timeoutMs: 60_000, maxOutputBytes: 4 * MAX_PAGE_BYTES },
     ...(signal ? { signal } : {}),
+    ...(onNetwork ? { onNetwork } : {}),
   });
+  const cpuMs = Math.round(run.usage.cpuMs);
   const failed = (error: string): PageFetch => ({
     ok: false,
     status: null,
@@ -67,11 +75,12 @@ export async function fetchPage(
     text: '',
     truncated: false,
     error,
+    cpuMs,
   });
   if (!run.ok) return failed(run.error?.message ?? `the fetch exited with code ${String(run.exitCode)}`);
   try {
-    const page = JSON.parse(run.stdout) as Omit<PageFetch, 'ok' | 'error'>;
-    return { ...page, ok: page.status !== null && page.status < 400, error: null };
+    const page = JSON.parse(run.stdout) as Omit<PageFetch, 'ok' | 'error' | 'cpuMs'>;
+    return { ...page, ok: page.status !== null && page.status < 400, error: null, cpuMs };
   } catch {
     return failed('the fetch printed something unexpected');
   }

@@ -13,10 +13,12 @@ import type { RunOpts } from '../../engine/options.js';
 import type { RunResult } from '../../engine/result.js';
 import {
   generateFromPrompt,
+  GenerationAttemptSchema,
   type GenerationAttempt,
   type PromptGeneration,
 } from '../../generate/llm/generate.js';
 import type { LlmProvider } from '../../generate/llm/provider.js';
+import { SaveOptsSchema } from '../../library/options.js';
 import type { Library } from '../../library/types.js';
 import {
   ExtractOptsSchema,
@@ -29,7 +31,7 @@ import { allowFor } from './grant.js';
 import { logEntry } from './log.js';
 import { fetchPage, pageExcerpt, type PageFetch } from './page.js';
 import { parseRecords } from './records.js';
-import type { ExtractionResult } from './result.js';
+import { ExtractionResultSchema, type ExtractionResult } from './result.js';
 import { redactUrl, type Source } from './sources.js';
 
 const isObjectWith = (key: string) => (value: unknown) =>
@@ -53,17 +55,69 @@ export const ExtractPromptOptsSchema = ExtractOptsSchema.omit({ script: true })
     save: z
       .object({
         library: z.custom<Library>(isObjectWith('save'), 'expected a Library'),
-        task: z.string().describe('The saved name is extract_<task>_NNN.<ext>'),
+        task: SaveOptsSchema.shape.task.describe('The saved name is extract_<task>_NNN.<ext>'),
+        who: SaveOptsSchema.shape.who.describe('Who saves it, as the library records it'),
       })
       .optional()
-      .describe('Save the final script (when it worked) to this library'),
+      .describe('Save the final script (when it worked) to this library, before it runs over the sources'),
     onAttempt: z
       .custom<(attempt: GenerationAttempt) => void>((value) => typeof value === 'function')
       .optional()
       .describe('Called after each generation attempt'),
+    onGenerated: z
+      .custom<(generated: GeneratedScript) => void>((value) => typeof value === 'function')
+      .optional()
+      .describe(
+        'Called once the script is final (worked, and saved when asked; or no attempt worked), before it ' +
+          'runs over the sources',
+      ),
   })
   .strict();
 export type ExtractPromptOpts = z.input<typeof ExtractPromptOptsSchema>;
+
+/** The first source's page as fetched, without its text. */
+export const PageReportSchema = z.object({
+  ok: z.boolean().describe('Fetched with an HTTP status below 400'),
+  status: z.number().int().nullable().describe('Its HTTP status; null when it could not be fetched'),
+  contentType: z.string(),
+  truncated: z.boolean().describe('Longer than the 512 KiB the model may see'),
+  error: z.string().nullable().describe('Why it could not be fetched; null when it was'),
+  chars: z.number().int().min(0).describe('Characters of the page'),
+  cpuMs: z.number().min(0).describe("CPU time of the fetch's run"),
+});
+
+/** The script the model wrote, as the HTTP API and the MCP tool report it. */
+export const GeneratedScriptSchema = z
+  .object({
+    ok: z
+      .boolean()
+      .describe('An attempt worked on the first source; when false nothing ran over the sources'),
+    language: z.string().describe('The language of the script'),
+    source: z.string().describe("The final script (the last attempt's code)"),
+    model: z.string().describe('The model that wrote it'),
+    attempts: z
+      .array(GenerationAttemptSchema.omit({ reply: true }))
+      .describe("Every attempt on the first source (its code, check, run and error; not the model's reply)"),
+    saved: z
+      .string()
+      .nullable()
+      .describe('The library name the script was saved under; null when it was not saved'),
+    page: PageReportSchema.describe("The first source's page the model saw (without its text)"),
+  })
+  .describe('The script the model wrote from the prompt and the first page, repaired on failure');
+export type GeneratedScript = z.infer<typeof GeneratedScriptSchema>;
+
+/** An extraction's result, with the generated script when the model wrote it (a prompt). */
+export const ExtractionWithScriptSchema = ExtractionResultSchema.extend({
+  generated: GeneratedScriptSchema.optional().describe(
+    'Only with a prompt: the script the model wrote. When no attempt worked nothing ran: `ok` is false, ' +
+      '`sources` is empty and the summary counts nothing',
+  ),
+}).describe(
+  'Per source results in input order, and a summary; a failing source never stops the others. With a ' +
+    'prompt, also the generated script',
+);
+export type ExtractionWithScript = z.infer<typeof ExtractionWithScriptSchema>;
 
 export interface ExtractPromptResult {
   /** The first source's page as fetched (its text left out). */
@@ -130,7 +184,7 @@ export function extractionPrompt(opts: {
 function firstSourceEngine(
   engine: Engine,
   source: Source,
-  opts: { allow: string[]; limits?: RunOpts['limits'] },
+  opts: { allow: string[]; limits?: RunOpts['limits']; onNetwork?: RunOpts['onNetwork'] },
 ): Engine {
   const run = async (runOpts: RunOpts): Promise<RunResult> => {
     const result = await engine.run({
@@ -139,6 +193,7 @@ function firstSourceEngine(
       env: { ...runOpts.env, SOURCE_URL: source.url },
       network: { allow: allowFor(source, opts.allow) },
       ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.onNetwork ? { onNetwork: opts.onNetwork } : {}),
     });
     if (!result.ok) return result;
     const records = parseRecords(result.stdout);
@@ -161,7 +216,8 @@ function firstSourceEngine(
 
 /** The extraction's own options out of the prompt's (all but the script). */
 function extractionOpts(parsed: z.output<typeof ExtractPromptOptsSchema>): Omit<ExtractOpts, 'script'> {
-  const { sources, concurrency, allow, limits, networkLimits, signal, onProgress, onSource, log } = parsed;
+  const { sources, concurrency, allow, limits, networkLimits, signal, onProgress, onSource, log, onNetwork } =
+    parsed;
   return {
     sources,
     concurrency,
@@ -172,7 +228,49 @@ function extractionOpts(parsed: z.output<typeof ExtractPromptOptsSchema>): Omit<
     ...(onProgress ? { onProgress } : {}),
     ...(onSource ? { onSource } : {}),
     ...(log ? { log } : {}),
+    ...(onNetwork ? { onNetwork } : {}),
   };
+}
+
+/** The generated script as reported (GeneratedScriptSchema): its attempts without the model's replies. */
+export function generatedScript(outcome: Omit<ExtractPromptResult, 'extraction'>): GeneratedScript {
+  const { generation, saved, page } = outcome;
+  return {
+    ok: generation.ok,
+    language: generation.language,
+    source: generation.source,
+    model: generation.model,
+    attempts: generation.attempts.map(({ reply: _reply, ...attempt }) => attempt),
+    saved,
+    page,
+  };
+}
+
+/**
+ * extractWithPrompt's outcome as one answer (ExtractionWithScriptSchema): the extraction (nothing ran when
+ * no attempt worked) and the script.
+ */
+export function extractionWithScript(outcome: ExtractPromptResult): ExtractionWithScript {
+  const generated = generatedScript(outcome);
+  const extraction: ExtractionResult = outcome.extraction ?? {
+    ok: false,
+    language: generated.language,
+    sources: [],
+    summary: { sources: 0, succeeded: 0, failed: 0, records: 0, durationMs: 0, byKind: {} },
+  };
+  return { ...extraction, generated };
+}
+
+/**
+ * The CPU time an extraction used in sandboxes (what a server charges): its sources' runs and, with a
+ * prompt, the first page's fetch and the generation attempts' runs.
+ */
+export function extractionCpuMs(result: ExtractionWithScript | ExtractionResult): number {
+  const sources = result.sources.reduce((sum, source) => sum + source.metadata.cpuMs, 0);
+  const generated = 'generated' in result ? result.generated : undefined;
+  if (!generated) return sources;
+  const attempts = generated.attempts.reduce((sum, attempt) => sum + (attempt.run?.usage.cpuMs ?? 0), 0);
+  return sources + attempts + generated.page.cpuMs;
 }
 
 /** Generates the script from the prompt and the first page, repairs it, runs it over every source. */
@@ -185,7 +283,7 @@ export async function extractWithPrompt(
   // Refused as a whole (options, ceilings, network policy) before anything is fetched or asked.
   prepareExtraction(engine, { ...extractionOpts(parsed), script: { language, source: '' } });
   const first = sources[0] as Source;
-  const page = await fetchPage(engine, first, parsed.allow, signal);
+  const page = await fetchPage(engine, first, parsed.allow, signal, parsed.onNetwork);
   log?.(
     logEntry(page.error ? 'warn' : 'info', 'prompt.page', {
       target: redactUrl(first.url),
@@ -207,6 +305,7 @@ export async function extractWithPrompt(
     engine: firstSourceEngine(engine, first, {
       allow: parsed.allow,
       ...(parsed.limits ? { limits: parsed.limits } : {}),
+      ...(parsed.onNetwork ? { onNetwork: parsed.onNetwork } : {}),
     }),
     run: true,
     ...(parsed.maxAttempts !== undefined ? { maxAttempts: parsed.maxAttempts } : {}),
@@ -225,11 +324,11 @@ export async function extractWithPrompt(
   });
   const { text, ...pageInfo } = page;
   const pageReport = { ...pageInfo, chars: text.length };
-  if (!generation.ok) return { page: pageReport, generation, extraction: null, saved: null };
-  const extraction = await runExtraction(engine, {
-    ...extractionOpts(parsed),
-    script: { language: generation.language, source: generation.source },
-  });
+  if (!generation.ok) {
+    parsed.onGenerated?.(generatedScript({ page: pageReport, generation, saved: null }));
+    return { page: pageReport, generation, extraction: null, saved: null };
+  }
+  // Saved as soon as it worked on the first source: the run over every source does not change the script.
   const { save } = parsed;
   let saved: string | null = null;
   if (
@@ -246,7 +345,13 @@ export async function extractWithPrompt(
       source: generation.source,
       description: prompt.slice(0, 2000),
       tags: ['generated', 'llm', 'extract'],
+      ...(save.who !== undefined ? { who: save.who } : {}),
     }).name;
   }
+  parsed.onGenerated?.(generatedScript({ page: pageReport, generation, saved }));
+  const extraction = await runExtraction(engine, {
+    ...extractionOpts(parsed),
+    script: { language: generation.language, source: generation.source },
+  });
   return { page: pageReport, generation, extraction, saved };
 }
