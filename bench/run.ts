@@ -11,6 +11,8 @@
  *     the direct engine, see bench/analysis.ts.
  *   egressProxy1MiB: a 1 MiB download through the egress proxy vs straight from the host, and inside a
  *     granted session, see bench/network.ts.
+ *   instrumentation: instrumentTree over a vendored Python project, first and cached run per function,
+ *     next to the original design's figures, and the JavaScript side next to istanbul, see bench/instrument.ts.
  *   generation: template render time and cache-hit time (in memory and the library's SQLite cache), see
  *     bench/generate.ts.
  */
@@ -19,6 +21,7 @@ import { createEngine, type Engine } from '../src/index.js';
 import { benchAnalysis } from './analysis.js';
 import { benchGenerate } from './generate.js';
 import { benchHttpLoad } from './http.js';
+import { benchInstrument } from './instrument.js';
 import { benchNetwork } from './network.js';
 import { benchSessions, spawnAndWait } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
       generation: await benchGenerate(),
       httpLoad: await benchHttpLoad(),
       egressProxy1MiB: await benchNetwork(Math.min(ROUNDS, 30)),
+      instrumentation: await benchInstrument(cold, Math.min(ROUNDS, 5)),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -12,7 +12,8 @@ import { copyTree, type SyntaxNode } from './tree.js';
 import { renameImports } from './wasm-imports.js';
 
 export type { SyntaxNode } from './tree.js';
-export type Grammar = 'python' | 'bash' | 'javascript' | 'typescript';
+export type Grammar =
+  'python' | 'bash' | 'javascript' | 'typescript' | 'tsx' | 'go' | 'java' | 'c' | 'cpp' | 'rust' | 'ruby';
 
 /** See wasm-imports.ts: the bash scanner needs libc's isalpha, which the runtime does not export. */
 const IMPORT_FIXES: Partial<Record<Grammar, ReadonlyMap<string, string>>> = {

@@ -33,16 +33,52 @@ export function cacheGet(ctx: Ctx, key: string): CacheEntry | undefined {
   });
 }
 
-export function cachePut(ctx: Ctx, key: string, raw: CachePutEntry): void {
-  checkKey(key);
-  const entry = parseOptions(CachePutSchema, raw, 'cache entry');
-  ctx.sql.write(() => {
-    ctx.sql.run(
-      `INSERT INTO cache (key, language, source, generator, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET language = excluded.language, source = excluded.source,
-         generator = excluded.generator, meta = excluded.meta, created_at = excluded.created_at`,
-      [key, entry.language, entry.source, entry.generator, JSON.stringify(entry.meta), ctx.now()],
+/** Many lookups in one statement (keys passed as one JSON array), counted like cacheGet. */
+export function cacheGetMany(ctx: Ctx, keys: readonly string[]): Map<string, CacheEntry> {
+  const unique = [...new Set(keys)];
+  for (const key of unique) checkKey(key);
+  const found = new Map<string, CacheEntry>();
+  if (unique.length === 0) return found;
+  return ctx.sql.write(() => {
+    const rows = ctx.sql.all<CacheRow>(
+      `UPDATE cache SET hits = hits + 1, last_hit = ? WHERE key IN (SELECT value FROM json_each(?))
+       RETURNING ${CACHE_COLUMNS}`,
+      [ctx.now(), JSON.stringify(unique)],
     );
+    for (const row of rows) found.set(row.key, toCacheEntry(row));
+    ctx.sql.run('UPDATE cache_counters SET hits = hits + ?, misses = misses + ? WHERE id = 1', [
+      found.size,
+      unique.length - found.size,
+    ]);
+    return found;
+  });
+}
+
+const PUT_SQL = `INSERT INTO cache (key, language, source, generator, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (key) DO UPDATE SET language = excluded.language, source = excluded.source,
+    generator = excluded.generator, meta = excluded.meta, created_at = excluded.created_at`;
+
+export function cachePut(ctx: Ctx, key: string, raw: CachePutEntry): void {
+  cachePutMany(ctx, [{ key, entry: raw }]);
+}
+
+export function cachePutMany(ctx: Ctx, raws: ReadonlyArray<{ key: string; entry: CachePutEntry }>): void {
+  const entries = raws.map(({ key, entry }) => {
+    checkKey(key);
+    return { key, entry: parseOptions(CachePutSchema, entry, 'cache entry') };
+  });
+  const now = ctx.now();
+  ctx.sql.write(() => {
+    for (const { key, entry } of entries) {
+      ctx.sql.run(PUT_SQL, [
+        key,
+        entry.language,
+        entry.source,
+        entry.generator,
+        JSON.stringify(entry.meta),
+        now,
+      ]);
+    }
   });
 }
 
@@ -86,7 +122,7 @@ export function cacheClear(ctx: Ctx, raw: WhoOpts = {}): { entries: number; byte
 /** What a generator may say about what it stores. */
 export interface GenerationCacheInfo {
   language?: string;
-  generator?: 'template' | 'llm';
+  generator?: 'template' | 'llm' | 'instrument';
   meta?: Record<string, unknown>;
 }
 

@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { resolveHome } from '../config.js';
 import { parseOptions } from '../parse-options.js';
 import { ScriptboxError } from '../errors.js';
-import { cacheClear, cacheGet, cachePut, cacheStats } from './cache.js';
+import { cacheClear, cacheGet, cacheGetMany, cachePut, cachePutMany, cacheStats } from './cache.js';
 import { openDatabase, Sql } from './database.js';
 import { OpenLibraryOptsSchema, type OpenLibraryOpts } from './options.js';
 import { getScript, listScripts, listVersions, readAudit, runHistory, searchScripts } from './reads.js';
@@ -54,6 +54,8 @@ export function openLibrary(raw: OpenLibraryOpts = {}): Library {
     audit: (opts) => readAudit(open().sql, opts),
     cacheGet: (key) => cacheGet(open(), key),
     cachePut: (key, entry) => cachePut(open(), key, entry),
+    cacheGetMany: (keys) => cacheGetMany(open(), keys),
+    cachePutMany: (entries) => cachePutMany(open(), entries),
     cacheStats: () => cacheStats(open()),
     cacheClear: (opts) => cacheClear(open(), opts),
     close: () => {

@@ -141,10 +141,10 @@ export const CachePutSchema = z
       .describe('The language of the generated script (unknown when the generator does not say)'),
     source: z.string().describe('The generated script'),
     generator: z
-      .enum(['template', 'llm'])
+      .enum(['template', 'llm', 'instrument'])
       .nullable()
       .default(null)
-      .describe('What produced it: a template pack or an LLM (null when unknown)'),
+      .describe('What produced it: a template pack, an LLM or `scriptbox instrument` (null when unknown)'),
     meta: z
       .record(z.string(), z.unknown())
       .default({})

@@ -133,7 +133,7 @@ export interface CacheRow {
   key: string;
   language: string;
   source: string;
-  generator: 'template' | 'llm' | null;
+  generator: 'template' | 'llm' | 'instrument' | null;
   meta: string;
   bytes: number;
   created_at: string;

@@ -125,7 +125,27 @@ const V3 = `
 ALTER TABLE tokens ADD COLUMN net_allow TEXT CHECK (net_allow IS NULL OR json_valid(net_allow));
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+// Insertion scripts of `scriptbox instrument` are cached too (generator 'instrument'). SQLite cannot alter a
+// CHECK: the table is rebuilt with its rows (the generated `bytes` column recomputes itself).
+const V4 = `
+CREATE TABLE cache_v4 (
+  key TEXT PRIMARY KEY,
+  language TEXT NOT NULL,
+  source TEXT NOT NULL,
+  generator TEXT CHECK (generator IN ('template', 'llm', 'instrument')),
+  meta TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(meta)),
+  bytes INTEGER GENERATED ALWAYS AS (length(CAST(source AS BLOB))) STORED,
+  created_at TEXT NOT NULL,
+  hits INTEGER NOT NULL DEFAULT 0,
+  last_hit TEXT
+) STRICT;
+INSERT INTO cache_v4 (key, language, source, generator, meta, created_at, hits, last_hit)
+  SELECT key, language, source, generator, meta, created_at, hits, last_hit FROM cache;
+DROP TABLE cache;
+ALTER TABLE cache_v4 RENAME TO cache;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function userVersion(db: Database.Database, path: string): number {

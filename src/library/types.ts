@@ -106,7 +106,7 @@ export interface CacheEntry {
   key: string;
   language: string;
   source: string;
-  generator: 'template' | 'llm' | null;
+  generator: 'template' | 'llm' | 'instrument' | null;
   meta: Record<string, unknown>;
   bytes: number;
   createdAt: string;
@@ -153,6 +153,10 @@ export interface Library {
   cacheGet(key: string): CacheEntry | undefined;
   /** Stores or replaces the entry for `key` (its hit count is kept). */
   cachePut(key: string, entry: CachePutEntry): void;
+  /** cacheGet for many keys in one query and one transaction: the entries found, by key. */
+  cacheGetMany(keys: readonly string[]): Map<string, CacheEntry>;
+  /** cachePut for many entries in one transaction. */
+  cachePutMany(entries: ReadonlyArray<{ key: string; entry: CachePutEntry }>): void;
   cacheStats(): CacheStats;
   /** Empties the cache and resets its counters; returns what was removed. */
   cacheClear(opts?: WhoOpts): { entries: number; bytes: number };

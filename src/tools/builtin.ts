@@ -1,6 +1,7 @@
 /**
  * The built-in tools: run code, run a saved script, check code, generate (template, LLM), list templates,
- * analyse a table, search/get/save/update/delete library scripts, and session file operations. Tool
+ * analyse a table, instrument a source tree, search/get/save/update/delete library scripts, and session
+ * file operations. Tool
  * names, schemas and annotations are listed by `ToolRegistry.list()`; see each builtin-*.ts for the
  * definitions.
  */
@@ -9,6 +10,7 @@ import { analysisTools } from './builtin-analysis.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
 import { extractTools } from './builtin-extract.js';
 import { generateTools } from './builtin-generate.js';
+import { instrumentTools } from './builtin-instrument.js';
 import { libraryTools } from './builtin-library.js';
 import { runTools } from './builtin-run.js';
 import { DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, SessionStore, sessionTools } from './builtin-sessions.js';
@@ -34,6 +36,7 @@ export function createBuiltinTools(deps: BuiltinToolDeps): BuiltinTools {
       ...extractTools(deps),
       ...generateTools(deps, templates),
       ...analysisTools(deps, templates),
+      ...instrumentTools(deps),
       ...libraryTools(deps),
       ...sessionTools(deps, sessions),
     ],

@@ -63,7 +63,8 @@ const RECORD_KEYS = [
 ];
 
 describe('scripts save, list, show, update, search', () => {
-  test('--json shapes and human output', { timeout: 60_000 }, async () => {
+  // About twenty CLI processes one after another: slow while other files build instrumented trees.
+  test('--json shapes and human output', { timeout: 150_000 }, async () => {
     const saved = json(
       await ok([...SAVE, '--description', 'adds numbers', '--tags', 'math, Basic', '--json']),
     );

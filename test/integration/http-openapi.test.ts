@@ -18,6 +18,7 @@ import {
 } from '../../src/faces/http/openapi.js';
 import { PistonExecuteSchema } from '../../src/faces/http/piston.js';
 import { ExtractBodySchema } from '../../src/faces/http/routes-extract.js';
+import { InstrumentBodySchema } from '../../src/faces/http/routes-instrument.js';
 import * as http from '../../src/faces/http/schemas.js';
 import { createServer } from '../../src/faces/http/server.js';
 import { createEngine, RunOptsSchema, ScriptboxError } from '../../src/index.js';
@@ -81,6 +82,7 @@ const BODY_SCHEMAS: Record<string, z.ZodType> = {
   'POST /v1/runs/stream': http.RunBodySchema,
   'POST /v1/batches': http.BatchBodySchema,
   'POST /v1/extract': ExtractBodySchema,
+  'POST /v1/instrument': InstrumentBodySchema,
   'POST /v1/sessions': http.SessionBodySchema,
   'POST /v1/sessions/{id}/files': http.UploadBodySchema,
   'POST /v1/sessions/{id}/runs': http.SessionRunBodySchema,
@@ -119,6 +121,15 @@ const VALID: Record<string, Record<string, unknown>> = {
     allow: ['cdn.example'],
     limits: LIMITS,
     networkLimits: { maxRequests: 5 },
+  },
+  'POST /v1/instrument': {
+    // A tar.gz of one empty file, a.py.
+    archive:
+      'H4sIAAAAAAAAA0vUK6hkoDEwMDAwMDMxAdMGBgboNBa2mamRKYOCAa0dBgKlxSWJRQwGdLFrFIyCUTAKBhEAADhYx50ABgAA',
+    languages: ['python'],
+    exclude: ['x'],
+    workers: 2,
+    format: 'zip',
   },
   'POST /v1/sessions': {
     language: 'python',

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { runSelfTest } from '../../engine/self-test.js';
+import { selfTestReport } from '../../sandbox/self-test-check.js';
+import { toolchainChecks } from '../../workflows/instrument/toolchains.js';
 import { renderReport } from './doctor-report.js';
 import { writeText } from './io.js';
 
@@ -18,7 +20,9 @@ export function doctorCommand(setExitCode: (code: number) => void): Command {
     )
     .action(async (raw: unknown) => {
       const opts = DoctorCliOptsSchema.parse(raw);
-      const report = await runSelfTest();
+      // The sandbox's checks, then the (optional) toolchains instrumented trees build with.
+      const [sandbox, toolchains] = await Promise.all([runSelfTest(), toolchainChecks()]);
+      const report = selfTestReport([...sandbox.checks, ...toolchains]);
       await writeText(process.stdout, opts.json ? `${JSON.stringify(report)}\n` : renderReport(report));
       setExitCode(report.ok ? 0 : SANDBOX_UNAVAILABLE);
     });

@@ -10,6 +10,7 @@ import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor-command.js';
 import { extractCommand } from './extract.js';
+import { instrumentCommand } from './instrument.js';
 import { generateCommand } from './generate.js';
 import { mcpCommand } from './mcp.js';
 import { runCommand } from './run.js';
@@ -49,6 +50,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     demoCommand(setExitCode),
     generateCommand(setExitCode),
     analyzeCommand(setExitCode),
+    instrumentCommand(setExitCode),
     chatCommand(setExitCode),
     botCommand(setExitCode),
     templatesCommand(setExitCode),

@@ -74,7 +74,9 @@ function operation(route: Route): Json {
   const { response } = route;
   const contentType = response.contentType ?? 'application/json';
   const content: Json = { 'application/json': { schema: route.body ? requestJsonSchema(route.body) : {} } };
-  if (route.rawBody) content['application/octet-stream'] = { schema: { type: 'string', format: 'binary' } };
+  if (route.rawBody)
+    for (const type of route.rawTypes ?? ['application/octet-stream'])
+      content[type] = { schema: { type: 'string', format: 'binary' } };
   const error = {
     description: 'An error',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },

@@ -38,6 +38,8 @@ export interface Route {
   body?: z.ZodType;
   /** Also accepts raw bytes (application/octet-stream). */
   rawBody?: boolean;
+  /** The content types raw bytes may come as (default: application/octet-stream). */
+  rawTypes?: readonly string[];
   query?: z.ZodObject;
   params?: z.ZodObject;
   response: RouteResponse;
@@ -71,6 +73,8 @@ export interface RouteSpec<
   bodySchema?: (raw: unknown) => z.ZodType<Out<B>>;
   /** Also accepts raw bytes (application/octet-stream), turned into the JSON form of the body. */
   rawBody?: (bytes: Buffer, query: Out<Q>) => unknown;
+  /** The content types raw bytes may come as (default: application/octet-stream; the server parses each). */
+  rawTypes?: readonly string[];
   query?: Q;
   params?: P;
   response: ResponseSpec<R>;
@@ -128,6 +132,7 @@ export function route<
     auth: spec.auth ?? true,
     ...(spec.body ? { body: spec.body } : {}),
     ...(spec.rawBody ? { rawBody: true } : {}),
+    ...(spec.rawTypes ? { rawTypes: spec.rawTypes } : {}),
     ...(spec.query ? { query: spec.query } : {}),
     ...(spec.params ? { params: spec.params } : {}),
     response: routeResponse(spec.response),

@@ -22,6 +22,7 @@ import { RuntimeVersions } from './piston.js';
 import type { Route } from './route.js';
 import { extractRoutes } from './routes-extract.js';
 import { generateRoutes } from './routes-generate.js';
+import { ARCHIVE_UPLOAD_TYPES, INSTRUMENT_URL, instrumentRoutes } from './routes-instrument.js';
 import { libraryRoutes } from './routes-library.js';
 import { metaRoutes } from './routes-meta.js';
 import { pistonRoutes } from './routes-piston.js';
@@ -140,6 +141,14 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
+  // Archives are raw bytes for POST /v1/instrument only.
+  app.addContentTypeParser([...ARCHIVE_UPLOAD_TYPES], { parseAs: 'buffer' }, (request, body, done) => {
+    if (request.url.split('?')[0] === INSTRUMENT_URL) done(null, body);
+    else
+      done(
+        new ScriptboxError('UNSUPPORTED_MEDIA_TYPE', `archives go to POST ${INSTRUMENT_URL}; send JSON here`),
+      );
+  });
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;
@@ -158,6 +167,7 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
     ...sessionRoutes(ctx),
     ...libraryRoutes(ctx),
     ...generateRoutes(ctx),
+    ...instrumentRoutes(ctx),
     ...pistonRoutes(ctx),
   );
   const publicUrls = new Set(routes.filter((r) => !r.auth).map((r) => r.url));
