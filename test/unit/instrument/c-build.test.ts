@@ -5,12 +5,13 @@
  * exactly what the original printed (including __LINE__ values: no line moved) and pass its own tests,
  * with one enter and exactly one exit or error per call.
  */
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/index.js';
 import { instrumentTree, removeInstrumentation } from '../../../src/workflows/instrument/index.js';
+import { fileTree } from './build-trees.js';
 import {
   hasGcc,
   hasGxx,
@@ -39,17 +40,6 @@ afterAll(async () => {
   if (hasGcc || hasGxx) await engine.close();
   await rm(tmp, { recursive: true, force: true });
 });
-
-async function tree(root: string): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true }))
-    if (entry.isFile())
-      files.set(
-        relative(root, join(entry.parentPath, entry.name)),
-        await readFile(join(entry.parentPath, entry.name)),
-      );
-  return files;
-}
 
 /** Builds and runs the original and the instrumented copy; returns both runs and the events. */
 async function buildBoth(src: string, out: string, exe: string) {
@@ -102,8 +92,8 @@ describe('C and C++ instrumentation, built and run', () => {
       expect(nested.filter((problem) => !problem.startsWith('never left: main'))).toEqual([]);
 
       await removeInstrumentation(out);
-      const restored = await tree(out);
-      for (const [path, bytes] of await tree(src))
+      const restored = await fileTree(out);
+      for (const [path, bytes] of await fileTree(src))
         if (!/^prog$|\.o$/.test(path)) expect(restored.get(path)).toEqual(bytes);
     },
     SLOW,

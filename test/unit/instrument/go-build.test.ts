@@ -4,13 +4,14 @@
  * and pass their own tests exactly as before, and emit one enter and exactly one exit or error per call.
  */
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/index.js';
 import { instrumentTree, removeInstrumentation } from '../../../src/workflows/instrument/index.js';
-import { cleanupGo, go, hasGo, NO_GO, readEvents, tally, type TelemetryEvent } from './go-helpers.js';
+import { fileTree, instrumentCopy } from './build-trees.js';
+import { cleanupGo, go, hasGo, NO_GO, readEvents, tally, unbalanced } from './go-helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/instrument/go');
 const skipped = hasGo ? '' : ` — skipped: ${NO_GO}`;
@@ -28,26 +29,6 @@ afterAll(async () => {
   await cleanupGo();
 });
 
-async function instrumentCopy(
-  fixture: string,
-): Promise<{ src: string; out: string; report: Awaited<ReturnType<typeof instrumentTree>> }> {
-  const src = join(tmp, `${fixture}-src`);
-  const out = join(tmp, `${fixture}-out`);
-  await cp(join(FIXTURES, fixture), src, { recursive: true });
-  const report = await instrumentTree(engine, { root: src, out, languages: ['go'] });
-  return { src, out, report };
-}
-
-async function tree(root: string, dir = root): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) for (const [k, v] of await tree(root, path)) files.set(k, v);
-    else files.set(relative(root, path), await readFile(path));
-  }
-  return files;
-}
-
 /** A Go panic trace without what differs between any two builds (addresses, paths, inlined-call args). */
 const normalizeTrace = (text: string, dir: string): string =>
   text
@@ -63,14 +44,16 @@ const passes = (text: string): string[] =>
     .map((line) => line.replace(/ \([\d.]+s\)$/, '').trim())
     .sort();
 
-const balanced = (events: TelemetryEvent[]): string[] =>
-  [...tally(events)].filter(([, [enter, exit, error]]) => enter !== exit + error).map(([key]) => key);
-
 describe('go instrumentation, built and run', () => {
   it.skipIf(!hasGo)(
     `tricky fixture: same output and tests, one exit|error per enter, panics and lines untouched${skipped}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('tricky');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'tricky',
+        tmp,
+        language: 'go',
+      });
       expect(report.files.instrumented.sort()).toEqual(['main.go', 'shapes/shapes.go']);
       expect(report.runtimeFiles.sort()).toEqual([
         'shapes/zz_scriptbox_telemetry.go',
@@ -85,8 +68,8 @@ describe('go instrumentation, built and run', () => {
       );
 
       // Same line count everywhere: the statement goes on the brace's line.
-      const before = await tree(src);
-      for (const [path, text] of await tree(out))
+      const before = await fileTree(src);
+      for (const [path, text] of await fileTree(out))
         if (before.has(path))
           expect(text.toString().split('\n').length, path).toBe(
             before.get(path)?.toString().split('\n').length,
@@ -117,7 +100,7 @@ describe('go instrumentation, built and run', () => {
       expect((await run(out, ['.'], { SCRIPTBOX_TELEMETRY_FILE: events })).stdout).toBe(expected);
 
       const got = await readEvents(events);
-      expect(balanced(got)).toEqual([]);
+      expect(unbalanced(got)).toEqual([]);
       const counts = tally(got);
       const count = (fn: string, file = 'main.go'): [number, number, number] | undefined =>
         counts.get(`${file}:${fn}`);
@@ -167,13 +150,13 @@ describe('go instrumentation, built and run', () => {
       // Idempotent, and --remove gives the original bytes back.
       await rm(events);
       for (const bin of ['tricky.bin']) await rm(join(out, bin));
-      const instrumentedTree = await tree(out);
+      const instrumentedTree = await fileTree(out);
       const again = await instrumentTree(engine, { root: out, inPlace: true, languages: ['go'] });
       expect(again.files.instrumented).toEqual([]);
-      expect(await tree(out)).toEqual(instrumentedTree);
+      expect(await fileTree(out)).toEqual(instrumentedTree);
       await removeInstrumentation(out);
       await rm(join(src, 'tricky.bin'));
-      expect(await tree(out)).toEqual(await tree(src));
+      expect(await fileTree(out)).toEqual(await fileTree(src));
     },
     SLOW,
   );
@@ -181,7 +164,12 @@ describe('go instrumentation, built and run', () => {
   it.skipIf(!hasGo)(
     `go-humanize (real project): builds and passes its own tests as before, events checked${skipped}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('go-humanize');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'go-humanize',
+        tmp,
+        language: 'go',
+      });
       expect(report.runtimeFiles.sort()).toEqual([
         'english/zz_scriptbox_telemetry.go',
         'zz_scriptbox_telemetry.go',
@@ -200,7 +188,7 @@ describe('go instrumentation, built and run', () => {
       expect(passes(plain.stdout).length).toBeGreaterThan(30);
 
       const got = await readEvents(events); // both test binaries append to one file
-      expect(balanced(got)).toEqual([]);
+      expect(unbalanced(got)).toEqual([]);
       const counts = tally(got);
       const ran = (key: string): number => counts.get(key)?.[0] ?? 0;
       for (const key of [

@@ -71,3 +71,8 @@ export function tally(events: readonly TelemetryEvent[]): Map<string, [number, n
   }
   return counts;
 }
+
+/** The `file:function` keys whose enters are not matched one to one by exits and errors. */
+export function unbalanced(events: readonly TelemetryEvent[]): string[] {
+  return [...tally(events)].filter(([, [enter, exit, error]]) => enter !== exit + error).map(([key]) => key);
+}

@@ -4,12 +4,13 @@
  * then are compiled with plain javac (no Maven, nothing fetched) and must run and pass their own tests
  * exactly as before, emitting one enter and exactly one exit or error per call.
  */
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/index.js';
 import { instrumentTree, removeInstrumentation } from '../../../src/workflows/instrument/index.js';
+import { fileTree, instrumentCopy } from './build-trees.js';
 import {
   hasJava,
   hasJunit,
@@ -24,6 +25,9 @@ import {
   type TelemetryEvent,
 } from './java-helpers.js';
 
+const unbalanced = (events: TelemetryEvent[]): string[] =>
+  [...tally(events)].filter(([, [enter, exit, error]]) => enter !== exit + error).map(([key]) => key);
+
 const FIXTURES = join(import.meta.dirname, '../../fixtures/instrument/java');
 const SLOW = 240_000;
 
@@ -37,29 +41,6 @@ afterAll(async () => {
   if (hasJava) await engine.close();
   await rm(tmp, { recursive: true, force: true });
 });
-
-async function instrumentCopy(
-  fixture: string,
-): Promise<{ src: string; out: string; report: Awaited<ReturnType<typeof instrumentTree>> }> {
-  const src = join(tmp, `${fixture}-src`);
-  const out = join(tmp, `${fixture}-out`);
-  await cp(join(FIXTURES, fixture), src, { recursive: true });
-  const report = await instrumentTree(engine, { root: src, out, languages: ['java'] });
-  return { src, out, report };
-}
-
-async function tree(root: string, dir = root): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) for (const [k, v] of await tree(root, path)) files.set(k, v);
-    else files.set(relative(root, path), await readFile(path));
-  }
-  return files;
-}
-
-const unbalanced = (events: TelemetryEvent[]): string[] =>
-  [...tally(events)].filter(([, [enter, exit, error]]) => enter !== exit + error).map(([key]) => key);
 
 /** Compiles `dir` into `classes` (no lint warning allowed) and returns a runner of `java -cp classes`. */
 async function build(
@@ -78,7 +59,12 @@ describe('java instrumentation, built and run', () => {
   it.skipIf(!hasJava)(
     `tricky fixture: same output and test, one exit|error per enter, stack traces untouched${hasJava ? '' : ` — skipped: ${NO_JAVA}`}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('tricky');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'tricky',
+        tmp,
+        language: 'java',
+      });
       const main = 'src/main/java/demo/Main.java';
       const shape = 'src/main/java/demo/shapes/Shape.java';
       expect(report.files.instrumented.sort()).toEqual([main, shape]);
@@ -99,8 +85,8 @@ describe('java instrumentation, built and run', () => {
       );
 
       // Same line count everywhere: the inserted code goes on the braces' lines.
-      const before = await tree(src);
-      for (const [path, text] of await tree(out))
+      const before = await fileTree(src);
+      for (const [path, text] of await fileTree(out))
         if (before.has(path))
           expect(text.toString().split('\n').length, path).toBe(
             before.get(path)?.toString().split('\n').length,
@@ -180,12 +166,12 @@ describe('java instrumentation, built and run', () => {
       ]);
 
       // Idempotent, and --remove gives the original bytes back.
-      const instrumentedTree = await tree(out);
+      const instrumentedTree = await fileTree(out);
       const again = await instrumentTree(engine, { root: out, inPlace: true, languages: ['java'] });
       expect(again.files.instrumented).toEqual([]);
-      expect(await tree(out)).toEqual(instrumentedTree);
+      expect(await fileTree(out)).toEqual(instrumentedTree);
       await removeInstrumentation(out);
-      expect(await tree(out)).toEqual(await tree(src));
+      expect(await fileTree(out)).toEqual(await fileTree(src));
     },
     SLOW,
   );
@@ -193,7 +179,12 @@ describe('java instrumentation, built and run', () => {
   it.skipIf(!hasJunit)(
     `jsemver (real project): compiles and passes its own JUnit tests as before, events checked${hasJunit ? '' : ` — skipped: ${!hasJava ? NO_JAVA : NO_JUNIT}`}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('jsemver');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'jsemver',
+        tmp,
+        language: 'java',
+      });
       expect(report.runtimeFiles).toEqual(['src/main/java/scriptbox/telemetry/T.java']);
       expect(report.functions.skipped.map((s) => s.reason)).toEqual([
         'abstract method (no body)',

@@ -5,14 +5,15 @@
  * exactly one exit or error per call.
  */
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/index.js';
 import { instrumentTree, removeInstrumentation } from '../../../src/workflows/instrument/index.js';
+import { fileTree, instrumentCopy } from './build-trees.js';
 import { BRACE_BLOCK_SKIP } from '../../../src/workflows/instrument/languages/ruby-analysis.js';
-import { readEvents, tally, type TelemetryEvent } from './go-helpers.js';
+import { readEvents, tally, unbalanced } from './go-helpers.js';
 
 const hasRuby = spawnSync('ruby', ['--version'], { stdio: 'ignore' }).status === 0;
 const skipped = hasRuby ? '' : ' — skipped: ruby missing: run scripts/setup.sh';
@@ -45,31 +46,6 @@ function ruby(cwd: string, args: string[], events?: string): Run {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-async function instrumentCopy(fixture: string): Promise<{
-  src: string;
-  out: string;
-  report: Awaited<ReturnType<typeof instrumentTree>>;
-}> {
-  const src = join(tmp, `${fixture}-src`);
-  const out = join(tmp, `${fixture}-out`);
-  await cp(join(FIXTURES, fixture), src, { recursive: true });
-  const report = await instrumentTree(engine, { root: src, out, languages: ['ruby'] });
-  return { src, out, report };
-}
-
-async function tree(root: string, dir = root): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) for (const [k, v] of await tree(root, path)) files.set(k, v);
-    else files.set(relative(root, path), await readFile(path));
-  }
-  return files;
-}
-
-const balanced = (events: TelemetryEvent[]): string[] =>
-  [...tally(events)].filter(([, [enter, exit, error]]) => enter !== exit + error).map(([key]) => key);
-
 /** A test run's summary line ("4 runs, 8 assertions, 0 failures, ..." / "26 tests, ..."). */
 const summary = (text: string): string | undefined =>
   text.split('\n').find((line) => /^\d+ (runs|tests), \d+ assertions/.test(line));
@@ -78,7 +54,12 @@ describe('ruby instrumentation, run', () => {
   it.skipIf(!hasRuby)(
     `tricky fixture: same output, tests and backtraces, one exit|error per enter${skipped}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('tricky');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'tricky',
+        tmp,
+        language: 'ruby',
+      });
       expect(report.files.instrumented.sort()).toEqual([
         'lib/tricky/flow.rb',
         'lib/tricky/shapes.rb',
@@ -93,8 +74,8 @@ describe('ruby instrumentation, run', () => {
       expect(report.functions.instrumented).toBe(49);
 
       // Same line count everywhere: the wrapper goes on the def's and the end's lines.
-      const before = await tree(src);
-      for (const [path, text] of await tree(out))
+      const before = await fileTree(src);
+      for (const [path, text] of await fileTree(out))
         if (before.has(path))
           expect(text.toString().split('\n').length, path).toBe(
             before.get(path)?.toString().split('\n').length,
@@ -111,7 +92,7 @@ describe('ruby instrumentation, run', () => {
       expect(ruby(out, ['-w', 'main.rb'], events)).toEqual(plain);
 
       const got = await readEvents(events);
-      expect(balanced(got)).toEqual([]);
+      expect(unbalanced(got)).toEqual([]);
       const counts = tally(got);
       const flow = (fn: string): [number, number, number] | undefined =>
         counts.get(`lib/tricky/flow.rb:Tricky::Flow#${fn}`);
@@ -166,12 +147,12 @@ describe('ruby instrumentation, run', () => {
       ]);
 
       // Idempotent, and --remove gives the original bytes back.
-      const instrumentedTree = await tree(out);
+      const instrumentedTree = await fileTree(out);
       const again = await instrumentTree(engine, { root: out, inPlace: true, languages: ['ruby'] });
       expect(again.files.instrumented).toEqual([]);
-      expect(await tree(out)).toEqual(instrumentedTree);
+      expect(await fileTree(out)).toEqual(instrumentedTree);
       await removeInstrumentation(out);
-      expect(await tree(out)).toEqual(await tree(src));
+      expect(await fileTree(out)).toEqual(await fileTree(src));
     },
     SLOW,
   );
@@ -179,7 +160,12 @@ describe('ruby instrumentation, run', () => {
   it.skipIf(!hasRuby)(
     `ruby/prime (real project): passes its own tests as before, events checked${skipped}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('prime');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'prime',
+        tmp,
+        language: 'ruby',
+      });
       expect(report.files.instrumented).toEqual(['lib/prime.rb']);
       expect(report.runtimeFiles).toEqual(['scriptbox_telemetry.rb']);
       expect(report.functions.instrumented).toBe(46);
@@ -198,7 +184,7 @@ describe('ruby instrumentation, run', () => {
       expect(summary(traced.stdout)).toBe(summary(plain.stdout));
 
       const got = await readEvents(events);
-      expect(balanced(got)).toEqual([]);
+      expect(unbalanced(got)).toEqual([]);
       const counts = tally(got);
       expect(counts.size).toBeGreaterThanOrEqual(40); // distinct functions that ran
       for (const fn of [

@@ -4,13 +4,14 @@
  * pass their own tests exactly as before (offline cargo, a temp CARGO_TARGET_DIR), and emit one enter and
  * exactly one exit or error per call.
  */
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/index.js';
 import { instrumentTree, removeInstrumentation } from '../../../src/workflows/instrument/index.js';
-import { readEvents, tally, type TelemetryEvent } from './go-helpers.js';
+import { fileTree, instrumentCopy } from './build-trees.js';
+import { readEvents, tally, unbalanced } from './go-helpers.js';
 import { cargo, cleanupCargo, hasCargo, NO_CARGO } from './rust-helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/instrument/rust');
@@ -29,26 +30,6 @@ afterAll(async () => {
   await cleanupCargo();
 });
 
-async function instrumentCopy(
-  fixture: string,
-): Promise<{ src: string; out: string; report: Awaited<ReturnType<typeof instrumentTree>> }> {
-  const src = join(tmp, `${fixture}-src`);
-  const out = join(tmp, `${fixture}-out`);
-  await cp(join(FIXTURES, fixture), src, { recursive: true });
-  const report = await instrumentTree(engine, { root: src, out, languages: ['rust'] });
-  return { src, out, report };
-}
-
-async function tree(root: string, dir = root): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) for (const [k, v] of await tree(root, path)) files.set(k, v);
-    else files.set(relative(root, path), await readFile(path));
-  }
-  return files;
-}
-
 /** `test name ... ok` lines of cargo test, sorted. */
 const results = (text: string): string[] =>
   text
@@ -66,14 +47,16 @@ const normalizeTrace = (text: string, dir: string): string =>
     .replace(/thread '(\w+)' \(\d+\)/g, "thread '$1'")
     .replace(/\/rustc\/[0-9a-f]+/g, '/rustc/<hash>');
 
-const balanced = (events: TelemetryEvent[]): string[] =>
-  [...tally(events)].filter(([, [enter, exit, error]]) => enter !== exit + error).map(([key]) => key);
-
 describe('rust instrumentation, built and run', () => {
   it.skipIf(!hasCargo)(
     `tricky fixture: same output and tests, one exit|error per enter, panics and lines untouched${skipped}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('tricky');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'tricky',
+        tmp,
+        language: 'rust',
+      });
       expect(report.files.instrumented.sort()).toEqual([
         'src/bin/other.rs',
         'src/main.rs',
@@ -90,8 +73,8 @@ describe('rust instrumentation, built and run', () => {
       expect(report.functions.instrumented).toBe(38);
 
       // Same line count everywhere: the statements go on existing lines.
-      const before = await tree(src);
-      for (const [path, text] of await tree(out))
+      const before = await fileTree(src);
+      for (const [path, text] of await fileTree(out))
         if (before.has(path))
           expect(text.toString().split('\n').length, path).toBe(
             before.get(path)?.toString().split('\n').length,
@@ -127,7 +110,7 @@ describe('rust instrumentation, built and run', () => {
       expect(normalizeTrace(traced.stderr, out)).toBe(normalizeTrace(expected.stderr, src));
 
       const got = await readEvents(events);
-      expect(balanced(got)).toEqual([]);
+      expect(unbalanced(got)).toEqual([]);
       const counts = tally(got);
       const count = (fn: string, file = 'src/main.rs'): [number, number, number] | undefined =>
         counts.get(`${file}:${fn}`);
@@ -185,12 +168,12 @@ describe('rust instrumentation, built and run', () => {
       ]);
 
       // Idempotent, and --remove gives the original bytes back.
-      const instrumentedTree = await tree(out);
+      const instrumentedTree = await fileTree(out);
       const again = await instrumentTree(engine, { root: out, inPlace: true, languages: ['rust'] });
       expect(again.files.instrumented).toEqual([]);
-      expect(await tree(out)).toEqual(instrumentedTree);
+      expect(await fileTree(out)).toEqual(instrumentedTree);
       await removeInstrumentation(out);
-      expect(await tree(out)).toEqual(await tree(src));
+      expect(await fileTree(out)).toEqual(await fileTree(src));
     },
     SLOW,
   );
@@ -198,7 +181,12 @@ describe('rust instrumentation, built and run', () => {
   it.skipIf(!hasCargo)(
     `strsim (real crate): builds and passes its own tests as before, events checked${skipped}`,
     async () => {
-      const { src, out, report } = await instrumentCopy('strsim');
+      const { src, out, report } = await instrumentCopy(engine, {
+        fixtures: FIXTURES,
+        fixture: 'strsim',
+        tmp,
+        language: 'rust',
+      });
       expect(report.files.instrumented).toEqual(['src/lib.rs']);
       expect(report.runtimeFiles).toEqual(['scriptbox_telemetry.rs']);
       expect(Object.keys(report.functions.skippedByReason)).toEqual(['test code']);
@@ -213,7 +201,7 @@ describe('rust instrumentation, built and run', () => {
       expect(results(plain.stdout).length).toBeGreaterThan(100); // unit, integration and doc tests
 
       const got = await readEvents(events); // every test binary and doctest appends to one file
-      expect(balanced(got)).toEqual([]);
+      expect(unbalanced(got)).toEqual([]);
       const counts = tally(got);
       const ran = (fn: string): number => counts.get(`src/lib.rs:${fn}`)?.[0] ?? 0;
       for (const fn of [
