@@ -6,13 +6,16 @@
  *   warmTrivialPython: a one-shot run served by the engine's warm pool (refilled, untimed, before each
  *     round) vs the same baselines.
  *   trivialPythonInSession, pandasDescribeCorr10kRows, throughput: see bench/sessions.ts.
+ *   notebookVsJupyterKernel: print(1) and pandas describe+corr in a warm stateful session vs a warm
+ *     Jupyter kernel, see bench/notebook.ts.
  *   httpLoad: one-shot runs at concurrency 32 through POST /v1/runs vs engine.run, see bench/http.ts.
  *   descriptiveAnalysis10kRows: a chat turn `/script descriptive` vs the same script under bare python3 and
  *     the direct engine, see bench/analysis.ts.
  *   egressProxy1MiB: a 1 MiB download through the egress proxy vs straight from the host, and inside a
  *     granted session, see bench/network.ts.
  *   instrumentation: instrumentTree over a vendored Python project, first and cached run per function,
- *     next to the original design's figures, and the JavaScript side next to istanbul, see bench/instrument.ts.
+ *     next to the original design's figures, and whole JavaScript trees next to istanbul, on an engine of
+ *     its own made as the CLI makes it, see bench/instrument.ts (runnable alone: node --import tsx).
  *   generation: template render time and cache-hit time (in memory and the library's SQLite cache), see
  *     bench/generate.ts.
  */
@@ -23,6 +26,7 @@ import { benchGenerate } from './generate.js';
 import { benchHttpLoad } from './http.js';
 import { benchInstrument } from './instrument.js';
 import { benchNetwork } from './network.js';
+import { benchNotebook } from './notebook.js';
 import { benchSessions, spawnAndWait } from './sessions.js';
 import { interleave, type Summary } from './stats.js';
 
@@ -76,11 +80,12 @@ async function main(): Promise<void> {
       coldTrivialPython: compare(coldResults, 'scriptboxCold'),
       warmTrivialPython: compare(warmResults, 'scriptboxWarm'),
       ...(await benchSessions(cold, ROUNDS)),
+      notebookVsJupyterKernel: await benchNotebook(cold, ROUNDS),
       descriptiveAnalysis10kRows: await benchAnalysis(cold, ROUNDS),
       generation: await benchGenerate(),
       httpLoad: await benchHttpLoad(),
       egressProxy1MiB: await benchNetwork(Math.min(ROUNDS, 30)),
-      instrumentation: await benchInstrument(cold, Math.min(ROUNDS, 5)),
+      instrumentation: await benchInstrument(Math.min(ROUNDS, 5)),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

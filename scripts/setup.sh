@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-requests/-bs4/-lxml: what extraction scripts fetch and parse pages with; curl, openssl and
-# ca-certificates: clients and trust for granted network (tests make their CA with openssl).
+# ca-certificates: clients and trust for granted network (tests make their CA with openssl);
+# python3-ipykernel/-jupyter-client: the Jupyter kernel `npm run bench` measures sessions against.
 SYSTEM_PACKAGES=(bubblewrap python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-matplotlib
-  python3-requests python3-bs4 python3-lxml curl openssl ca-certificates
+  python3-requests python3-bs4 python3-lxml curl openssl ca-certificates python3-ipykernel python3-jupyter-client
   golang-go default-jdk-headless junit4 gcc g++ make ruby rustc cargo)
 # The last line: the toolchains `scriptbox instrument` builds and tests instrumented trees with (doctor
 # reports each; junit4 runs a vendored Java project's own tests).

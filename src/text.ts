@@ -5,9 +5,13 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** `20 MB`, `31.2 MB`, `0.00191 MB`: bytes in MiB to three significant digits (messages about sizes). */
+/**
+ * `20 MB`, `61.5 MB`, `0.002 MB`: bytes in decimal megabytes (1 MB = 1,000,000 bytes, as file managers
+ * and `ls --si` count) to three significant digits. Every size a person reads goes through here, so one
+ * file is one number on every face (a 61.5 MB file was once reported as 58.7 "MB", in MiB).
+ */
 export function megabytes(bytes: number): string {
-  return `${Number((bytes / 1_048_576).toPrecision(3))} MB`;
+  return `${Number((bytes / 1_000_000).toPrecision(3))} MB`;
 }
 
 /** `"a", "b"`: names quoted as JSON strings (as the templates quote them), comma-separated. */

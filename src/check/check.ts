@@ -9,6 +9,7 @@
 import { InvalidOptionsError } from '../errors.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import { checkBash, type Embedded } from './bash-rules.js';
+import { bashAccepts } from './bash-syntax.js';
 import { checkJavaScript } from './js-rules.js';
 import { parse, type SyntaxNode } from './parsers.js';
 import { checkPython } from './python-rules.js';
@@ -53,7 +54,12 @@ async function analyze(
 ): Promise<Finding[]> {
   const sink = new FindingSink(network);
   const parsed = await parse(language, source);
+  // tree-sitter's bash grammar misses constructs bash accepts: bash's own verdict (bash-syntax.ts) decides.
+  const confirmed = async (): Promise<boolean> =>
+    language !== 'bash' ||
+    (await bashAccepts(source).then((v) => (console.error('BASH', JSON.stringify(source), v), v))) !== true;
   if (!parsed.ok) {
+    if (!(await confirmed())) return sink.list();
     sink.add(
       SYNTAX_RULE[language],
       { line: 1, column: 1 },
@@ -72,7 +78,9 @@ async function analyze(
     checkJavaScript(root, sink);
   } else {
     const error = findSyntaxError(root);
-    if (error !== undefined) sink.add(SYNTAX_RULE[language], error, describeSyntaxError(error));
+    if (error !== undefined && (await confirmed())) {
+      sink.add(SYNTAX_RULE[language], error, describeSyntaxError(error));
+    }
     if (language === 'python') checkPython(root, sink);
     else checkBash(root, sink, embedded);
   }

@@ -144,6 +144,13 @@ export async function runBatch(engine: BatchEngine, opts: BatchOpts): Promise<Ba
   // Aborted by the caller's signal, or by us when onProgress throws.
   const stop = new AbortController();
   const signal = parsed.signal ? AbortSignal.any([parsed.signal, stop.signal]) : stop.signal;
+  // Each run gets a signal of its own, aborted from here: a run adds its abort listeners to that one, so
+  // the batch's signal carries one listener, not several per run in flight (which Node warns about at 11).
+  const running = new Set<AbortController>();
+  const abortRunning = (): void => {
+    for (const run of running) run.abort(signal.reason);
+  };
+  signal.addEventListener('abort', abortRunning, { once: true });
   const slots: Array<RunResult | undefined> = new Array<RunResult | undefined>(total);
   const counts = { done: 0, succeeded: 0, failed: 0 };
   const callback: { failed: boolean; error: unknown } = { failed: false, error: undefined };
@@ -165,6 +172,8 @@ export async function runBatch(engine: BatchEngine, opts: BatchOpts): Promise<Ba
   };
 
   const runItem = async (payload: string): Promise<RunResult> => {
+    const run = new AbortController();
+    running.add(run);
     try {
       return await engine.run({
         language,
@@ -172,11 +181,13 @@ export async function runBatch(engine: BatchEngine, opts: BatchOpts): Promise<Ba
         stdin: payload,
         files: [{ name: ITEM_FILE, content: payload }],
         ...(parsed.limits !== undefined ? { limits: parsed.limits } : {}),
-        signal,
+        signal: run.signal,
       });
     } catch (err) {
       // A host failure for this item is this item's result; the other items go on.
       return placeholder('sandbox', err instanceof Error ? err.message : String(err));
+    } finally {
+      running.delete(run);
     }
   };
 
@@ -187,7 +198,11 @@ export async function runBatch(engine: BatchEngine, opts: BatchOpts): Promise<Ba
       settle(index, await runItem(payloads[index] ?? 'null'));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(parsed.concurrency, total) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(parsed.concurrency, total) }, worker));
+  } finally {
+    signal.removeEventListener('abort', abortRunning);
+  }
 
   const results: BatchItemResult[] = [];
   for (let index = 0; index < total; index++) {

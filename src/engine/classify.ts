@@ -73,13 +73,27 @@ export function classify(outcome: Outcome, limits: Limits): RunError | null {
 }
 
 /**
- * The line that best says what went wrong: the last `SomethingError: ...` line (Python's and Node's uncaught
- * errors; Node follows it with a stack and its version), else the last non-empty line.
+ * An uncaught error's line: Python's `ZeroDivisionError: ...`, Node's `Error: boom`, `TypeError: ...`,
+ * `UnhandledPromiseRejection: ...` and `Oops [Error]: ...` (a subclass that keeps the name Error).
+ */
+const ERROR_LINE = /^(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception|Rejection)\b|^[A-Za-z_$][\w$.]* \[\w*Error\]:/;
+
+/**
+ * What Node prints after an uncaught error, which says nothing about it: its version line last, and the
+ * hint `(Use \`node --trace-uncaught ...\` ...)` after a thrown non-Error (`throw 'x'`).
+ */
+const NODE_TRAILER = /^Node\.js v\d+\.\d+\.\d+$|^\(Use `node --trace-uncaught /;
+
+/**
+ * The line that best says what went wrong: the last error line (Python's and Node's uncaught errors; Node
+ * follows it with a stack and its version), else the last non-empty line that is not Node's trailer (for
+ * `throw 'x'` that is the value thrown).
  */
 function lastNonEmptyLine(text: string): string {
   const lines = text.split('\n').filter((line) => line.trim() !== '');
-  const errorLine = lines.findLast((line) => /^[A-Za-z_][\w.]*(Error|Exception)\b/.test(line));
-  return (errorLine ?? lines.at(-1) ?? '').trim().slice(0, 500);
+  const errorLine = lines.findLast((line) => ERROR_LINE.test(line));
+  const lastLine = lines.findLast((line) => !NODE_TRAILER.test(line.trim()));
+  return (errorLine ?? lastLine ?? '').trim().slice(0, 500);
 }
 
 /**

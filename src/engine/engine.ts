@@ -98,6 +98,7 @@ class SandboxEngine implements Engine {
   private readonly limits: Limits;
   readonly ceilings: Readonly<Limits>;
   private readonly poolOpts: Required<PoolOpts>;
+  private readonly inlineFiles: ParsedEngineOpts['inlineFiles'];
   private readonly network: NetworkAccess;
   private cgroups: CgroupManager | null = null;
   /** One host uid per live sandbox when root; null: sandboxes run as the caller's uid. */
@@ -115,6 +116,7 @@ class SandboxEngine implements Engine {
     this.sandboxOpts = resolveSandboxOpts(opts, env);
     ({ limits: this.limits, ceilings: this.ceilings } = resolveLimits(opts, env));
     this.poolOpts = { ...DEFAULT_POOL, ...opts.pool };
+    this.inlineFiles = opts.inlineFiles;
     this.network = new NetworkAccess(opts.network, env);
     const builtins = builtinRuntimes().map((spec) => withInterpreterOverride(spec, env));
     this.runtimes = new RuntimeRegistry([...builtins, ...(opts.runtimes ?? [])]);
@@ -183,7 +185,7 @@ class SandboxEngine implements Engine {
     const grant = this.network.grant(parsed.network, this.unsafe);
     const runtime = this.runtimes.resolve(parsed.language);
     if (!hasSessions(runtime)) {
-      const issue = `language: ${runtime.name} has no sessions (python, javascript and typescript do); use engine.run`;
+      const issue = `language: ${runtime.name} has no sessions (python, javascript, typescript and bash do); use engine.run`;
       throw new InvalidOptionsError(issue, [issue]);
     }
     if (this.unsafe || !this.launcher) {
@@ -197,6 +199,7 @@ class SandboxEngine implements Engine {
     const { signal } = parsed;
     if (signal?.aborted) throw sessionStartCancelled(signal);
     const limits: Limits = { ...this.limits, ...parsed.limits };
+    const stateMode = parsed.state ?? 'stateful';
     const inputs = resolveInputs(parsed.files ?? [], `main${runtime.extensions[0] ?? ''}`);
     const egress = grant ? this.egressFor(grant) : undefined;
     let sandbox: Sandbox;
@@ -204,6 +207,7 @@ class SandboxEngine implements Engine {
       const preload = parsed.preload ?? [];
       sandbox = await this.launcher.startSession({
         runtime,
+        stateful: stateMode === 'stateful',
         limits,
         inputs,
         preload,
@@ -243,6 +247,7 @@ class SandboxEngine implements Engine {
         this.trackCleanup(done);
       },
       egress?.proxy ?? null,
+      stateMode,
     );
     this.sessions.add(session);
     return session;
@@ -307,12 +312,18 @@ class SandboxEngine implements Engine {
     try {
       // Unsandboxed runs wrote their inputs into their directory already.
       const files = this.unsafe ? undefined : (carriedFiles(inputs) ?? undefined);
-      const { stdin, env, signal } = opts;
-      const job = { scriptFile, code, files, stdin, env, limits, signal, onOutput };
+      const { stdin, env, args, signal } = opts;
+      const job = { scriptFile, code, files, stdin, env, args, limits, signal, onOutput };
       const outcome = await sandbox.run(job);
       decoder.flush();
       const report = egress?.proxy.report() ?? null;
-      return withNetwork(await toResult(base, outcome, limits, sandbox.workDir, opts.outDir), report);
+      const inline = { ...this.inlineFiles, ...opts.inlineFiles };
+      const result = await toResult(base, outcome, limits, {
+        workDir: sandbox.workDir,
+        outDir: opts.outDir,
+        inline,
+      });
+      return withNetwork(result, report);
     } finally {
       this.trackCleanup(sandbox.destroy());
       const usedPool = !egress && this.fitsPool(inputs, limits);

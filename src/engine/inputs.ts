@@ -2,13 +2,15 @@
 import { closeSync, fstatSync, openSync, constants } from 'node:fs';
 import { basename } from 'node:path';
 import { FileNotFoundError, InvalidOptionsError } from '../errors.js';
+import { RUN_DIR } from '../sandbox/display.js';
 import type { ResolvedInput } from '../sandbox/job.js';
 import type { InputFile } from './options.js';
 
 // What the sandbox takes (sandbox/job.ts); the fds are closed by closeInputs.
 export type { ResolvedInput } from '../sandbox/job.js';
 
-const RESERVED = new Set(['out', '.', '..']);
+// `.scriptbox-run/` is the runner's display channel (sandbox/display.ts).
+const RESERVED = new Set(['out', '.', '..', RUN_DIR]);
 
 /** Validates names and opens host files read-only; on any failure nothing stays open. */
 export function resolveInputs(files: InputFile[], scriptFile: string): ResolvedInput[] {

@@ -12,7 +12,6 @@ import {
   scriptEnv,
   sessionCommand,
   SESSION_SUPERVISOR_FILE,
-  type SessionRunner,
 } from '../sandbox/runtimes/command.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import { buildSeccompFilter } from '../sandbox/seccomp.js';
@@ -55,7 +54,9 @@ export interface LaunchOpts {
 
 /** What a session sandbox is started with (one call of SandboxLauncher.startSession). */
 export interface SessionLaunchOpts {
-  runtime: RuntimeSpec & { runner: SessionRunner };
+  runtime: RuntimeSpec;
+  /** Runs keep their state (a state holder), or each runs fresh. */
+  stateful: boolean;
   limits: Limits;
   inputs: ResolvedInput[];
   preload: string[];
@@ -93,7 +94,7 @@ export class SandboxLauncher {
    * Python itself) has imported `preload` and waits for jobs.
    */
   startSession(opts: SessionLaunchOpts): Promise<Sandbox> {
-    const command = sessionCommand(opts.runtime, opts.preload, opts.python);
+    const command = sessionCommand(opts.runtime, opts.preload, opts.python, opts.stateful);
     return this.launch(opts, opts.inputs, SESSION_SUPERVISOR_FILE, command, 'session');
   }
 

@@ -7,7 +7,7 @@ import { NetworkGrantRequestSchema, NetworkPolicySchema } from '../network/polic
 import type { EgressEvent } from '../network/proxy.js';
 import { LimitsSchema, PartialLimitsSchema, type Limits } from '../sandbox/limits.js';
 import { SandboxOptsSchema } from '../sandbox/options.js';
-import { ScriptEnvSchema } from '../sandbox/script-env.js';
+import { ScriptArgsSchema, ScriptEnvSchema } from '../sandbox/script-env.js';
 import { RuntimeSpecSchema } from '../sandbox/runtimes/spec.js';
 
 // The limits and the sandbox settings are the sandbox's (sandbox/limits.ts, sandbox/options.ts); the
@@ -108,6 +108,37 @@ export const CeilingsSchema = z
   .partial()
   .strict();
 export type Ceilings = z.infer<typeof CeilingsSchema>;
+
+/** Defaults of `inlineFiles`: which out/ files come back with their bytes in the result. */
+export const DEFAULT_INLINE_FILES = { maxFileBytes: 1_048_576, maxTotalBytes: 8 * 1_048_576 } as const;
+
+/**
+ * Which files a script wrote under out/ come back with their content (base64) in the result: files up to
+ * maxFileBytes, in path order, while the inlined ones total at most maxTotalBytes. The others (within
+ * limits.maxOutFiles and limits.maxOutBytes) are listed without content (the HTTP API gives them a `url`).
+ */
+export const InlineFilesSchema = z
+  .object({
+    maxFileBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(17_179_869_184)
+      .describe(
+        `Largest out/ file returned with its content, in bytes; 0 returns none (default ${DEFAULT_INLINE_FILES.maxFileBytes}, 1 MiB)`,
+      ),
+    maxTotalBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(17_179_869_184)
+      .describe(
+        `Most bytes of out/ files returned with their content per run (default ${DEFAULT_INLINE_FILES.maxTotalBytes}, 8 MiB)`,
+      ),
+  })
+  .partial()
+  .strict();
+export type InlineFiles = z.infer<typeof InlineFilesSchema>;
 
 /** Bytes from any source (Buffer included). */
 const BytesSchema = z.custom<Uint8Array>(
@@ -217,6 +248,7 @@ export const RunOptsSchema = z
     source: z.string().describe('The script source code'),
     stdin: StdinSchema.optional(),
     env: ScriptEnvSchema.optional(),
+    args: ScriptArgsSchema.optional(),
     files: z
       .array(InputFileSchema)
       .optional()
@@ -228,6 +260,9 @@ export const RunOptsSchema = z
       .string()
       .optional()
       .describe('Host directory to copy files the script wrote under out/ into (created if missing)'),
+    inlineFiles: InlineFilesSchema.optional().describe(
+      "Which out/ files come back with their content (base64); unset fields come from the engine's",
+    ),
     signal: z
       .instanceof(AbortSignal)
       .optional()
@@ -257,6 +292,10 @@ export const EngineOptsSchema = z
     sandbox: SandboxOptsSchema.partial().optional().describe('Sandbox settings'),
     pool: PoolOptsSchema.optional().describe(
       `Warm sandboxes for one-shot runs (default ${JSON.stringify(DEFAULT_POOL)})`,
+    ),
+    inlineFiles: InlineFilesSchema.optional().describe(
+      'Which out/ files come back with their content (base64) in the results of engine.run and batches ' +
+        `(default ${JSON.stringify(DEFAULT_INLINE_FILES)}); a run's own inlineFiles overrides it`,
     ),
     unsafeNoSandbox: z
       .boolean()

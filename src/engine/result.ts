@@ -8,18 +8,27 @@ import { NetworkReportSchema } from '../network/report.js';
 import {
   LIMIT_KINDS,
   OutputFileInfoSchema,
+  OutputItemSchema,
   RunErrorSchema,
+  SkippedFileSchema,
   type ErrorKind,
 } from '../sandbox/result-types.js';
 
 // A run's error kinds and out/ files are what the sandbox reports (sandbox/result-types.ts).
 export {
   ERROR_KINDS,
+  MimeBundleSchema,
+  OUTPUT_MIME_TYPES,
   OutputFileInfoSchema,
+  OutputItemSchema,
+  type MimeBundle,
+  type OutputItem,
   RunErrorSchema,
+  SkippedFileSchema,
   type ErrorKind,
   type OutputFileInfo,
   type RunError,
+  type SkippedFile,
 } from '../sandbox/result-types.js';
 
 export const RunUsageSchema = z.object({
@@ -68,11 +77,34 @@ export const RunResultSchema = z
       'Why the run failed: timeout, memory, syntax, rejected, runtime, ...; null when ok',
     ),
     usage: RunUsageSchema,
-    files: z.array(OutputFileInfoSchema).describe('Files the script wrote under out/'),
+    outputs: z
+      .array(OutputItemSchema)
+      .describe(
+        'Rich outputs in order, as Jupyter mime bundles: matplotlib figures (shown, or open when the run ' +
+          'ended) as image/png, what display(obj) showed (Python: a builtin, no import needed), a session ' +
+          "cell's final expression (type result); empty when none",
+      ),
+    files: z
+      .array(OutputFileInfoSchema)
+      .describe('Files the script wrote under out/, by path; small ones with their content (base64)'),
+    filesSkipped: z
+      .array(SkippedFileSchema)
+      .describe(
+        'Files under out/ not returned, and why: over limits.maxOutFiles or limits.maxOutBytes, a symlink, ' +
+          'a special file, ... (empty when none)',
+      ),
     scriptHash: z.string().describe('sha256 (hex) of the script source as given'),
     network: NetworkReportSchema.optional().describe(
       'What the run did on the network, as the egress proxy saw it; present only when network was granted',
     ),
+    state: z
+      .enum(['updated', 'kept', 'reset', 'fresh'])
+      .optional()
+      .describe(
+        'Session runs only: updated (the state is what this run left), kept (the run died: a limit, a crash, ' +
+          'os._exit; the state is exactly as before it), reset (the state was lost; the run started from an ' +
+          'empty one), fresh (the session runs every script in a fresh process)',
+      ),
     findings: z
       .array(RunFindingSchema)
       .optional()

@@ -128,6 +128,8 @@ export class SessionRun {
   private started = false;
   private syntax: SyntaxReport | null = null;
   private exit: { code: number | null; signal: string | null; token: string } | null = null;
+  /** What the supervisor says became of a stateful session's state. */
+  state: 'updated' | 'kept' | 'reset' | null = null;
   private killedFor: KillReason | null = null;
   private lost: string | null = null;
   private draining = false;
@@ -137,8 +139,10 @@ export class SessionRun {
     readonly id: number,
     private readonly limits: Limits,
     private readonly cgroup: SandboxCgroup,
-    /** Tasks in the session's cgroup before the run (the idle supervisor's). */
-    private readonly idleTasks: number,
+    /** Tasks in the session's cgroup before the run (the idle supervisor's and its state's). */
+    private idleTasks: number,
+    /** Stateful sessions: the idle tasks besides the state holder's (whose count the exit event gives). */
+    private readonly stateBase: number | null,
     private readonly signal: AbortSignal | undefined,
     private readonly hooks: SessionRunHooks,
   ) {
@@ -169,6 +173,9 @@ export class SessionRun {
         this.lost ??= `the session runner could not run the script: ${event.error}`;
       }
       this.exit = { code: event.code, signal: event.signal, token: event.token };
+      this.state = event.state ?? null;
+      if (this.stateBase !== null && event.stateTasks !== undefined)
+        this.idleTasks = this.stateBase + event.stateTasks;
       this.checkEnd();
     }
   }

@@ -7,15 +7,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { statfsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FileNotFoundError, InvalidOptionsError, ScriptboxError } from '../errors.js';
 import { collectOutputs, prepareDestDir, readFileSafely } from '../sandbox/outputs.js';
+import { globalizeAsyncCell } from '../sandbox/runtimes/async-cell.js';
 import { prepareSource } from '../sandbox/runtimes/prepare.js';
 import { refuseRuntimeEnv } from '../sandbox/script-env.js';
 import type { RuntimeSpec } from '../sandbox/runtimes/spec.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { UPLOAD_CHUNK_BYTES, workDirNameProblem, type SessionEvent } from '../sandbox/session-protocol.js';
+import {
+  isHiddenWorkPath,
+  SESSION_STATE_MODES,
+  type SessionInfo,
+  type SessionStateMode,
+} from './session-info.js';
 import {
   InputFileSchema,
   ModuleNameSchema,
@@ -28,6 +36,7 @@ import { parseOptions } from '../parse-options.js';
 import type { OutputFileInfo, RunResult } from './result.js';
 import type { SandboxEgress } from './egress.js';
 import { reportRun, type EngineEventEmitter } from './events.js';
+import { changedSince, snapshotOut } from './out-snapshot.js';
 import { SessionRun } from './session-run.js';
 import { OutputDecoder, streamRun, type RunStream } from './stream.js';
 import { baseResult, toResult, withNetwork } from './to-result.js';
@@ -35,6 +44,8 @@ import { baseResult, toResult, withNetwork } from './to-result.js';
 type PutEvent = Extract<SessionEvent, { event: 'put' }>;
 
 export const DEFAULT_SESSION_IDLE_MS = 600_000;
+// Defined with the session's description (session-info.ts), which reports the mode.
+export { SESSION_STATE_MODES, type SessionStateMode } from './session-info.js';
 const MAX_FILE_READ_BYTES = 256 * 1_048_576;
 
 export const SessionOptsSchema = z
@@ -43,6 +54,15 @@ export const SessionOptsSchema = z
       .string()
       .min(1)
       .describe('python, javascript or typescript (sessions need a resident runner)'),
+    state: z
+      .enum(SESSION_STATE_MODES)
+      .optional()
+      .describe(
+        'stateful (default): runs keep their state like a notebook kernel — variables, imports, definitions ' +
+          '(Python, JavaScript, TypeScript), the working directory, variables and functions (bash); a run ' +
+          'killed by a limit or a crash leaves the state as it was before it. fresh: every run starts in a ' +
+          'fresh process (pipelines)',
+      ),
     preload: z
       .array(ModuleNameSchema)
       .optional()
@@ -79,12 +99,14 @@ export const SessionRunOptsSchema = z
     source: RunOptsSchema.shape.source,
     stdin: RunOptsSchema.shape.stdin,
     env: RunOptsSchema.shape.env,
+    args: RunOptsSchema.shape.args,
     files: z
       .array(InputFileSchema)
       .optional()
       .describe('Files written into the work dir before this run (they stay for later runs)'),
     limits: PartialLimitsSchema.optional().describe("This run's limits; unset ones come from the session"),
     outDir: z.string().optional().describe('Host directory to copy the files under out/ into'),
+    inlineFiles: RunOptsSchema.shape.inlineFiles,
     signal: z.instanceof(AbortSignal).optional().describe('Aborting it cancels the run (the session stays)'),
     ...StreamCallbacksShape,
   })
@@ -121,6 +143,12 @@ export class Session {
   private closing: Promise<void> | null = null;
   /** Tasks in the session's cgroup once its supervisor is ready (and idle). */
   private readonly idleTasks: number;
+  // What info() reports: times (ms since the epoch) and what the finished runs used.
+  private readonly createdAt = Date.now();
+  private lastUsedAt = this.createdAt;
+  private ended: { at: number; expired: boolean } | null = null;
+  private runsUnderWay = 0;
+  private readonly used = { runs: 0, cpuMs: 0, wallMs: 0 };
 
   constructor(
     private readonly sandbox: Sandbox,
@@ -131,6 +159,8 @@ export class Session {
     private readonly onClosed: (session: Session, done: Promise<void>) => void,
     /** The session's egress proxy when it was granted network (closed with its sandbox); a report per run. */
     private readonly egress: SandboxEgress | null = null,
+    /** Whether runs keep their state (the supervisor's state holder) or each starts fresh. */
+    readonly stateMode: SessionStateMode = 'fresh',
   ) {
     this.idleTasks = sandbox.cgroup?.processCount() ?? 0;
     sandbox.attachSession({
@@ -152,11 +182,23 @@ export class Session {
   run(opts: SessionRunOpts): Promise<RunResult> {
     const parsed = parseOptions(SessionRunOptsSchema, opts, 'session run options');
     refuseRuntimeEnv(parsed.env, this.runtime);
-    return this.enqueue(() =>
+    this.runsUnderWay += 1;
+    const done = this.enqueue(() =>
       reportRun(this.events, this.runtime.name, parsed.source, this.id, (runId) =>
         this.runNow(parsed, runId),
       ),
     );
+    // Counted before the caller sees the result (this callback was attached first).
+    done.then(
+      (result) => {
+        this.runsUnderWay -= 1;
+        this.used.runs += 1;
+        this.used.cpuMs += result.usage.cpuMs;
+        this.used.wallMs += result.usage.wallMs;
+      },
+      () => void (this.runsUnderWay -= 1),
+    );
+    return done;
   }
 
   /** Like run(), with the output also readable as it comes: `for await (const chunk of stream)`. */
@@ -177,7 +219,8 @@ export class Session {
         maxFiles: 100_000,
         maxBytes: Number.MAX_SAFE_INTEGER,
       });
-      return listing.files;
+      // Runtime caches (fontconfig's ~/.cache) and the runner's display channel are not the user's files.
+      return listing.files.filter((file) => !isHiddenWorkPath(file.path));
     });
   }
 
@@ -186,10 +229,32 @@ export class Session {
     return this.enqueue(() => readFileSafely(this.sandbox.workDir, name, MAX_FILE_READ_BYTES));
   }
 
+  /** Its language, state mode, times, idle expiry and usage; also once closed (then with `ended`). */
+  info(): SessionInfo {
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const state = this.stateMode;
+    const waiting = this.idleTimer !== null && this.closedReason === null;
+    return {
+      id: this.id,
+      language: this.runtime.name,
+      state,
+      status: this.closedReason !== null ? 'closed' : this.runsUnderWay > 0 ? 'running' : 'idle',
+      createdAt: iso(this.createdAt),
+      lastUsedAt: iso(this.lastUsedAt),
+      idleTimeoutMs: this.idleTimeoutMs,
+      expiresAt: waiting ? iso(this.lastUsedAt + this.idleTimeoutMs) : null,
+      usage: { ...this.used, workDirBytes: this.closedReason === null ? this.workDirBytes() : null },
+      ...(this.ended && this.closedReason !== null
+        ? { ended: { at: iso(this.ended.at), reason: this.closedReason, expired: this.ended.expired } }
+        : {}),
+    };
+  }
+
   /** Ends the session: a run in progress is cancelled, the sandbox destroyed. Idempotent. */
   close(reason = 'closed by its owner'): Promise<void> {
     this.closing ??= (async () => {
       this.closedReason = reason;
+      this.ended ??= { at: Date.now(), expired: false };
       if (this.idleTimer) clearTimeout(this.idleTimer);
       for (const [id, answer] of this.pendingPuts)
         answer({ event: 'put', id, ok: false, error: 'the session closed' });
@@ -204,6 +269,9 @@ export class Session {
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
     const next = this.queue.then(async () => {
       if (this.closedReason !== null) throw new SessionClosedError(this.closedReason);
+      // A call under way is not idleness: a run longer than the idle timeout must not close its session.
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = null;
       try {
         return await work();
       } finally {
@@ -216,7 +284,11 @@ export class Session {
 
   private async runNow(opts: z.output<typeof SessionRunOptsSchema>, runId: string): Promise<RunResult> {
     const limits: Limits = { ...this.limits, ...opts.limits };
-    const base = baseResult(this.runtime.name, opts.source);
+    // Until the run ends, the state is what it was (a stateful session's) or there is none to keep.
+    const base: RunResult = {
+      ...baseResult(this.runtime.name, opts.source),
+      state: this.stateMode === 'fresh' ? 'fresh' : 'kept',
+    };
     let code = opts.source;
     let file = `main${this.runtime.extensions[0] ?? ''}`;
     if (this.runtime.prepare) {
@@ -224,6 +296,8 @@ export class Session {
       if (!prepared.ok) return { ...base, error: prepared.error };
       code = prepared.prepared.code;
       file = prepared.prepared.fileName;
+      // A stateful cell with a top-level await keeps its declarations (see async-cell.ts).
+      if (this.stateMode === 'stateful') code = globalizeAsyncCell(code) ?? code;
     }
     if (opts.outDir !== undefined) await prepareDestDir(opts.outDir);
     for (const input of opts.files ?? []) {
@@ -246,7 +320,9 @@ export class Session {
     const decoder = new OutputDecoder(opts);
     // The supervisor holds the same tasks at every idle point (itself, its nursery, one spare namespace).
     const idleTasks = Math.max(this.idleTasks, cgroup.processCount());
-    const run = new SessionRun(id, limits, cgroup, idleTasks, opts.signal, {
+    const stateBase =
+      this.stateMode === 'stateful' ? this.idleTasks - (this.sandbox.readyEvent?.stateTasks ?? 0) : null;
+    const run = new SessionRun(id, limits, cgroup, idleTasks, stateBase, opts.signal, {
       kill: () => this.sandbox.send({ op: 'kill' }),
       abandon: () => void this.close('its runner stopped answering'),
       ...(decoder.wanted ? { onOutput: (stream, bytes) => decoder.write(stream, bytes) } : {}),
@@ -255,7 +331,9 @@ export class Session {
     this.egress?.beginRun(runId, this.id, opts.onNetwork);
     const stdin = opts.stdin === undefined ? '' : Buffer.from(opts.stdin).toString('base64');
     const source = Buffer.from(code).toString('base64');
-    this.sandbox.send({ op: 'run', id, file, source, stdin, env: opts.env ?? {} });
+    // A stateful session keeps out/: its result lists what this run wrote there.
+    const outBefore = this.stateMode === 'stateful' ? await snapshotOut(this.sandbox.workDir) : null;
+    this.sandbox.send({ op: 'run', id, file, source, stdin, env: opts.env ?? {}, args: opts.args ?? [] });
     try {
       await run.done;
     } finally {
@@ -263,13 +341,13 @@ export class Session {
       decoder.flush();
     }
     const report = this.egress?.report() ?? null;
-    const result = await toResult(
-      base,
-      run.outcome(this.sandbox.diskFull),
-      limits,
-      this.sandbox.workDir,
-      opts.outDir,
-    );
+    const result = await toResult(base, run.outcome(this.sandbox.diskFull), limits, {
+      workDir: this.sandbox.workDir,
+      outDir: opts.outDir,
+      inline: opts.inlineFiles,
+      ...(outBefore !== null ? { only: changedSince(outBefore) } : {}),
+    });
+    if (this.stateMode === 'stateful') result.state = run.state ?? 'kept';
     return withNetwork(result, report);
   }
 
@@ -318,11 +396,24 @@ export class Session {
 
   private touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.lastUsedAt = Date.now();
     if (this.closedReason !== null) return;
-    this.idleTimer = setTimeout(
-      () => void this.close(`idle for ${this.idleTimeoutMs} ms`),
-      this.idleTimeoutMs,
-    );
+    this.idleTimer = setTimeout(() => {
+      this.ended = { at: Date.now(), expired: true };
+      void this.close(`idle for ${this.idleTimeoutMs} ms`);
+    }, this.idleTimeoutMs);
     this.idleTimer.unref();
+  }
+
+  /** Bytes in use on the work dir's own tmpfs (statfs: no walk); null when that cannot be read. */
+  private workDirBytes(): number | null {
+    // Without a sandbox the work dir is a host directory: statfs would measure the host's disk.
+    if (this.sandbox.cgroup === null) return null;
+    try {
+      const fs = statfsSync(this.sandbox.workDir);
+      return (fs.blocks - fs.bfree) * fs.bsize;
+    } catch {
+      return null;
+    }
   }
 }

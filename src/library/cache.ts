@@ -12,7 +12,8 @@ import {
   type WhoOpts,
 } from './options.js';
 import { toCacheEntry, type CacheRow } from './rows.js';
-import type { CacheEntry, CacheStats, Library } from './types.js';
+import { memoClear } from './memo.js';
+import type { CacheCleared, CacheEntry, CacheStats, Library } from './types.js';
 import { writeAudit, type Ctx } from './writes.js';
 
 const CACHE_COLUMNS = 'key, language, source, generator, meta, bytes, created_at, hits, last_hit';
@@ -100,13 +101,15 @@ export function cacheStats(ctx: Ctx): CacheStats {
   };
 }
 
-export function cacheClear(ctx: Ctx, raw: WhoOpts = {}): { entries: number; bytes: number } {
+/** Empties the cache and the memo (memo.ts: derived data, re-creatable like the cache) in one transaction. */
+export function cacheClear(ctx: Ctx, raw: WhoOpts = {}): CacheCleared {
   const opts = parseOptions(WhoOptsSchema, raw, 'cache clear options');
   return ctx.sql.write(() => {
-    const removed = ctx.sql.get<{ entries: number; bytes: number }>(
+    const counted = ctx.sql.get<{ entries: number; bytes: number }>(
       'SELECT count(*) AS entries, coalesce(sum(bytes), 0) AS bytes FROM cache',
     ) ?? { entries: 0, bytes: 0 };
     ctx.sql.run('DELETE FROM cache');
+    const removed: CacheCleared = { ...counted, memoEntries: memoClear(ctx) };
     ctx.sql.run('UPDATE cache_counters SET hits = 0, misses = 0 WHERE id = 1');
     writeAudit(ctx, {
       at: ctx.now(),

@@ -9,6 +9,7 @@ import { parseOptions } from '../parse-options.js';
 import { ScriptboxError } from '../errors.js';
 import { cacheClear, cacheGet, cacheGetMany, cachePut, cachePutMany, cacheStats } from './cache.js';
 import { openDatabase, Sql } from './database.js';
+import { memoGetMany, memoPutMany } from './memo.js';
 import { OpenLibraryOptsSchema, type OpenLibraryOpts } from './options.js';
 import { getScript, listScripts, listVersions, readAudit, runHistory, searchScripts } from './reads.js';
 import type { Library } from './types.js';
@@ -58,6 +59,8 @@ export function openLibrary(raw: OpenLibraryOpts = {}): Library {
     cachePutMany: (entries) => cachePutMany(open(), entries),
     cacheStats: () => cacheStats(open()),
     cacheClear: (opts) => cacheClear(open(), opts),
+    memoGetMany: (namespace, keys) => memoGetMany(open(), namespace, keys),
+    memoPutMany: (namespace, entries, opts) => memoPutMany(open(), namespace, entries, opts),
     close: () => {
       if (closed) return;
       closed = true;

@@ -152,3 +152,28 @@ export const CachePutSchema = z
   })
   .strict();
 export type CachePutEntry = z.input<typeof CachePutSchema>;
+
+// The memo (memo.ts): derived data by namespace and content key.
+export const MemoNamespaceSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9._-]{0,63}$/, 'a memo namespace is lowercase letters, digits, . _ - (up to 64)')
+  .describe('Whose entries these are, like instrument-analysis');
+
+export const MemoKeySchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((key) => !key.includes('\0'), 'a memo key cannot contain NUL')
+  .describe('The content hash of what the value was derived from');
+
+export const MemoPutOptsSchema = z
+  .object({
+    keep: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Then keep only the newest this many entries of the namespace (the oldest go first)'),
+  })
+  .strict();
+export type MemoPutOpts = z.input<typeof MemoPutOptsSchema>;

@@ -145,7 +145,19 @@ DROP TABLE cache;
 ALTER TABLE cache_v4 RENAME TO cache;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+// The memo (memo.ts): derived data by namespace and content key, values as JSON — `scriptbox instrument`'s
+// per-file analyses. Re-creatable, so `cache clear` empties it with the cache.
+const V5 = `
+CREATE TABLE memo (
+  namespace TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL CHECK (json_valid(value)),
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (namespace, key)
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function userVersion(db: Database.Database, path: string): number {

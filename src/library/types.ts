@@ -10,6 +10,7 @@ import type {
   GetOpts,
   HistoryOpts,
   ListOpts,
+  MemoPutOpts,
   RunOutcome,
   SaveOpts,
   SearchOpts,
@@ -43,6 +44,13 @@ export const ScriptRecordSchema = ScriptSummarySchema.extend({
   note: z.string().nullable(),
   versionCreatedAt: z.string(),
   versionWho: z.string(),
+  existed: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Only from save: this category and task already had a script in this language whose current ' +
+        'source is the same; it is returned and nothing new was saved',
+    ),
 }).describe("A script at one version, with that version's source");
 export type ScriptRecord = z.infer<typeof ScriptRecordSchema>;
 
@@ -125,13 +133,24 @@ export const CacheStatsSchema = z
   .describe('The generation cache: its entries, hits and misses since the last clear, by language');
 export type CacheStats = z.infer<typeof CacheStatsSchema>;
 
+/** What `cacheClear` removed: the cache's entries and their bytes, and the memo's entries. */
+export interface CacheCleared {
+  entries: number;
+  bytes: number;
+  memoEntries: number;
+}
+
 export interface Library {
   /** The data directory and the database file in it. */
   readonly home: string;
   readonly path: string;
   /** Who acts when a call does not say (openLibrary's `who`, else the OS user name). */
   readonly who: string;
-  /** Saves a new script as version 1 under the next free `category_task_NNN.ext` name. */
+  /**
+   * Saves a new script as version 1 under the next free `category_task_NNN.ext` name; when the category
+   * and task already have a script in this language whose current source is the same, returns that one
+   * with `existed: true` and saves nothing.
+   */
   save(opts: SaveOpts): ScriptRecord;
   /** Adds a version; the old ones stay readable with get(name, { version }). */
   update(name: string, opts: UpdateOpts): ScriptRecord;
@@ -158,8 +177,16 @@ export interface Library {
   /** cachePut for many entries in one transaction. */
   cachePutMany(entries: ReadonlyArray<{ key: string; entry: CachePutEntry }>): void;
   cacheStats(): CacheStats;
-  /** Empties the cache and resets its counters; returns what was removed. */
-  cacheClear(opts?: WhoOpts): { entries: number; bytes: number };
+  /** Empties the cache and the memo and resets the counters; returns what was removed. */
+  cacheClear(opts?: WhoOpts): CacheCleared;
+  /** The memo's values for `keys` in `namespace` (one read query; missing keys are absent). */
+  memoGetMany(namespace: string, keys: readonly string[]): Map<string, unknown>;
+  /** Stores memo entries (values must be JSON) in one transaction; `keep` bounds the namespace. */
+  memoPutMany(
+    namespace: string,
+    entries: ReadonlyArray<{ key: string; value: unknown }>,
+    opts?: MemoPutOpts,
+  ): void;
   /** Closes the database. Idempotent. */
   close(): void;
 }

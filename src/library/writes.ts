@@ -84,9 +84,25 @@ function current(ctx: Ctx, name: string): Current {
   return row;
 }
 
+/**
+ * The script of `category` and `task` in `language` whose current version is exactly `source`, if any:
+ * saving the same source again (`generate ... --save` run twice) returns it instead of a copy.
+ */
+function sameScript(ctx: Ctx, opts: { category: string; task: string; language: string; source: string }) {
+  return ctx.sql.get<{ name: string }>(
+    `SELECT s.name FROM scripts s JOIN versions v ON v.script_id = s.id AND v.n = s.current_version
+     WHERE s.category = ? AND s.task = ? AND s.language = ? AND v.sha256 = ? AND v.source = ?
+     ORDER BY s.number LIMIT 1`,
+    [opts.category, opts.task, opts.language, sha256(opts.source), opts.source],
+  );
+}
+
 export function saveScript(ctx: Ctx, raw: SaveOpts): ScriptRecord {
   const opts = parseOptions(SaveOptsSchema, raw, 'save options');
   return ctx.sql.write(() => {
+    const same = sameScript(ctx, opts);
+    // Nothing is written (no number taken, no audit entry): the script asked for is already there.
+    if (same) return { ...readScript(ctx.sql, same.name), existed: true };
     const at = ctx.now();
     const who = opts.who ?? ctx.who;
     const numbered = ctx.sql.get<{ last: number }>(

@@ -30,6 +30,13 @@ export const RUNNER_DIR = '/.scriptbox';
  */
 const SAFE_ETC = ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime', '/etc/matplotlibrc'];
 
+/**
+ * Fontconfig's configuration and the system font cache (the fonts are under /usr). Without them every
+ * matplotlib run prints `Fontconfig error: Cannot load default config file` (its font manager asks
+ * fc-list) and rescans the fonts; with the cache bound read-only nothing is written.
+ */
+const FONT_CONFIG = ['/etc/fonts', '/var/cache/fontconfig'];
+
 /** Top-level directories that are symlinks into /usr on merged-/usr systems, or real dirs elsewhere. */
 const USR_LINKED = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
@@ -90,7 +97,7 @@ export function buildBwrapArgs(layout: SandboxLayout): string[] {
     '/usr',
   ];
   for (const dir of USR_LINKED) args.push(...mirrorTopLevel(dir));
-  for (const path of SAFE_ETC) args.push('--ro-bind-try', path, path);
+  for (const path of [...SAFE_ETC, ...FONT_CONFIG]) args.push('--ro-bind-try', path, path);
   for (const path of layout.extraMounts) args.push('--ro-bind', path, path);
   for (const bind of layout.binds ?? [])
     args.push(bind.optional === true ? '--ro-bind-try' : '--ro-bind', bind.src, bind.dest);

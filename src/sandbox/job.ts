@@ -19,6 +19,8 @@ export interface Job {
   stdin: string | Uint8Array | undefined;
   /** Extra environment variables the runner sets right before the script starts (validated: script-env.ts). */
   env?: Readonly<Record<string, string>> | undefined;
+  /** Command-line arguments after the script's name (validated: script-env.ts). */
+  args?: readonly string[] | undefined;
   limits: Limits;
   signal: AbortSignal | undefined;
   /** Receives each chunk of output as it arrives (only what fits the output cap). */

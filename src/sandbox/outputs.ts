@@ -2,13 +2,14 @@
  * Collects the files a finished script left under `out/`, all of it hostile. We never follow a symlink, open
  * only regular files (O_NOFOLLOW | O_NONBLOCK, then fstat: same dev+ino as the lstat), and reach every child
  * through its parent's open directory fd (`/proc/self/fd/N/name`, openat() without native code). A name
- * with a control character (newline and tab included) or a bidi override is never collected. Linux only.
+ * with a control character (newline and tab included) or a bidi override is never collected. Small files can
+ * come back with their bytes (`inline`), read from the same checked fd. Linux only.
  */
-import { constants as C, type BigIntStats } from 'node:fs';
+import { constants as C, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, open, opendir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { escapeName, hasControlChars } from '../control-chars.js';
-import type { OutputFileInfo } from './result-types.js';
+import type { OutputFileInfo, SkippedFile } from './result-types.js';
 import { FileNotFoundError, InvalidOptionsError } from '../errors.js';
 
 export interface CollectOpts {
@@ -22,13 +23,22 @@ export interface CollectOpts {
   maxDepth?: number;
   /** Most directory entries looked at before the walk stops (sets `limitHit`). Default 100 000. */
   maxEntries?: number;
+  /**
+   * Return files' bytes (base64 `content`) when a file has at most `maxFileBytes` and the inlined files
+   * together at most `maxTotalBytes`; others are listed without content. Default: nothing inlined.
+   */
+  inline?: { maxFileBytes: number; maxTotalBytes: number };
+  /** The caps' names in skip reasons, as the caller's user knows them (default `maxFiles`, `maxBytes`). */
+  capNames?: { maxFiles: string; maxBytes: string };
+  /** Collect only the regular files this says yes to (by path and lstat); the others are passed over. */
+  only?: (path: string, st: BigIntStats) => boolean;
 }
 
 export interface CollectedOutputs {
   /** Sorted by path; paths relative to outRoot with '/' separators. */
   files: OutputFileInfo[];
   /** What was not collected and why; at most 1000 entries, then one summary entry with path '.'. */
-  skipped: { path: string; reason: string }[];
+  skipped: SkippedFile[];
   /** True when maxFiles, maxBytes or maxEntries stopped collection. */
   limitHit: boolean;
 }
@@ -56,6 +66,19 @@ function kindOf(st: BigIntStats): string {
 }
 
 const using = <T>(fh: FileHandle, fn: () => Promise<T>): Promise<T> => fn().finally(() => fh.close());
+
+/** The first `size` bytes of `src` (fewer if it is shorter now), or why they could not be read. */
+async function readAtMost(src: FileHandle, size: number): Promise<Buffer | string> {
+  const buf = Buffer.alloc(size);
+  let got = 0;
+  while (got < size) {
+    const read = await src.read(buf, got, size - got, got).catch(errCode);
+    if (typeof read === 'string') return `read failed (${read})`;
+    if (read.bytesRead === 0) break;
+    got += read.bytesRead;
+  }
+  return buf.subarray(0, got);
+}
 
 /** Opens `p` and checks the fd is the same kind of object, with the same dev+ino, that lstat saw. */
 async function openSame(p: string, flags: number, want: BigIntStats): Promise<FileHandle | string> {
@@ -98,6 +121,7 @@ async function openDestRoot(abs: string): Promise<Dest> {
 class Collector {
   readonly result: CollectedOutputs = { files: [], skipped: [], limitHit: false };
   private bytes = 0;
+  private inlined = 0;
   private entries = 0;
   private omitted = 0;
   private stopped = false;
@@ -167,27 +191,63 @@ class Collector {
   private async file(dir: FileHandle, name: string, parts: string[], st: BigIntStats): Promise<void> {
     const rel = parts.join('/');
     const { maxFiles, maxBytes } = this.opts;
-    if (this.result.files.length >= maxFiles) return this.skip(rel, `over maxFiles (${maxFiles})`, true);
+    const names = this.opts.capNames ?? { maxFiles: 'maxFiles', maxBytes: 'maxBytes' };
+    if (this.opts.only && !this.opts.only(rel, st)) return;
+    if (this.result.files.length >= maxFiles) {
+      return this.skip(rel, `over ${names.maxFiles} (${maxFiles} files)`, true);
+    }
     const src = await openSame(inDir(dir, name), READ_FLAGS, st);
     if (typeof src === 'string') return this.skip(rel, src);
     let size = 0;
+    let content: Buffer | undefined;
     const bytes = await using(src, async () => {
       size = Number((await src.stat({ bigint: true })).size);
-      if (size > maxBytes - this.bytes) return `${size} bytes would pass maxBytes (${maxBytes})`;
+      if (size > maxBytes - this.bytes) return `${size} bytes would pass ${names.maxBytes} (${maxBytes})`;
+      if (this.fitsInline(size)) {
+        const read = await readAtMost(src, size);
+        if (typeof read === 'string') return read;
+        content = read;
+        return this.dest ? this.copy(src, parts, read.length, this.dest, read) : read.length;
+      }
       return this.dest ? this.copy(src, parts, size, this.dest) : size;
     });
     if (typeof bytes === 'string') return this.skip(rel, bytes, size > maxBytes - this.bytes);
     this.bytes += bytes;
-    this.result.files.push({ path: rel, bytes });
+    const info: OutputFileInfo = { path: rel, bytes };
+    if (content !== undefined) {
+      this.inlined += content.length;
+      info.content = content.toString('base64');
+    }
+    this.result.files.push(info);
   }
 
-  /** Copies at most `size` bytes of `src` to destDir/<rel>: the byte count, or why it was not written. */
-  private async copy(src: FileHandle, parts: string[], size: number, dest: Dest): Promise<number | string> {
+  private fitsInline(size: number): boolean {
+    const inline = this.opts.inline;
+    return inline !== undefined && size <= inline.maxFileBytes && size <= inline.maxTotalBytes - this.inlined;
+  }
+
+  /**
+   * Copies at most `size` bytes of `src` (or the bytes already read from it, `read`) to destDir/<rel>: the
+   * byte count, or why it was not written.
+   */
+  private async copy(
+    src: FileHandle,
+    parts: string[],
+    size: number,
+    dest: Dest,
+    read?: Buffer,
+  ): Promise<number | string> {
     const rel = parts.join('/');
     const back = path.relative(dest.abs, path.resolve(dest.abs, rel));
     if (back !== rel || back.split('/').includes('..') || path.isAbsolute(back)) return 'would leave destDir';
     const out = await this.openDest(parts, dest);
     if (typeof out === 'string') return out;
+    if (read !== undefined) {
+      return using(out, async () => {
+        await out.writeFile(read).catch((err: unknown) => destError(dest.abs, err));
+        return read.length;
+      });
+    }
     const buf = Buffer.allocUnsafe(Math.max(1, Math.min(64 * 1024, size)));
     let copied = 0;
     return using(out, async () => {
@@ -247,6 +307,8 @@ export async function prepareDestDir(destDir: string): Promise<void> {
 
 /** Walks `outRoot` and returns (and, with `destDir`, copies) the regular files a script wrote. */
 export async function collectOutputs(outRoot: string, opts: CollectOpts): Promise<CollectedOutputs> {
+  // Most runs leave out/ empty: one synchronous look says so without a trip through the thread pool.
+  if (opts.destDir === undefined && isEmptyDir(outRoot)) return { files: [], skipped: [], limitHit: false };
   const dest = opts.destDir === undefined ? null : await openDestRoot(path.resolve(opts.destDir));
   try {
     const c = new Collector(opts, dest);
@@ -300,5 +362,14 @@ export async function readFileSafely(root: string, relPath: string, maxBytes: nu
     return await dir.readFile();
   } finally {
     await dir.close();
+  }
+}
+
+/** True only for a real directory (not a link to one) with no entries. */
+function isEmptyDir(dir: string): boolean {
+  try {
+    return lstatSync(dir).isDirectory() && readdirSync(dir).length === 0;
+  } catch {
+    return false;
   }
 }

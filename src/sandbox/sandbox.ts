@@ -19,7 +19,7 @@ import { FD, WORK_DIR } from './bwrap.js';
 import type { SandboxCgroup } from './cgroups.js';
 import { sealStdio, type StdioEntry } from './fds.js';
 import { RunningJob, type Job } from './job.js';
-import { encodeEnv } from './script-env.js';
+import { encodeArgs, encodeEnv } from './script-env.js';
 import { exitStatus, parseStatus, type SandboxRunOutcome } from './outcome.js';
 import { encodeFrame, parseSessionEvent, type SessionEvent, type SessionFrame } from './session-protocol.js';
 
@@ -385,19 +385,22 @@ export class Sandbox {
 }
 
 /**
- * A job as the runners read it: `go <file> <n> <m>\n`, n files as `<name-length> <size>\n<name><bytes>`,
- * m environment variables as `NAME=VALUE\0` (script-env.ts), then the script source up to EOF.
+ * A job as the runners read it: `go <file> <n> <m> <k>\n`, n files as `<name-length> <size>\n<name><bytes>`,
+ * m environment variables as `NAME=VALUE\0` and k arguments as `ARG\0` (script-env.ts), then the script
+ * source up to EOF.
  */
 function jobMessage(job: Job): Buffer {
   const files = job.files ?? [];
   const env = job.env ?? {};
-  const parts: Buffer[] = [Buffer.from(`go ${job.scriptFile} ${files.length} ${Object.keys(env).length}\n`)];
+  const args = job.args ?? [];
+  const header = `go ${job.scriptFile} ${files.length} ${Object.keys(env).length} ${args.length}\n`;
+  const parts: Buffer[] = [Buffer.from(header)];
   for (const file of files) {
     const name = Buffer.from(file.name);
     const content = Buffer.from(file.content);
     parts.push(Buffer.from(`${name.length} ${content.length}\n`), name, content);
   }
-  parts.push(encodeEnv(env), Buffer.from(job.code));
+  parts.push(encodeEnv(env), encodeArgs(args), Buffer.from(job.code));
   return Buffer.concat(parts);
 }
 

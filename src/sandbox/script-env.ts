@@ -135,3 +135,31 @@ export function encodeEnv(env: Readonly<Record<string, string>>): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/** Most command-line arguments a run may be given, and their bytes in all. */
+export const MAX_ARGS = 1_000;
+export const MAX_ARGS_BYTES = 128 * 1024;
+
+export const ScriptArgsSchema = z
+  .array(
+    z
+      .string()
+      .refine((arg) => !arg.includes('\0'), 'an argument cannot hold a NUL character')
+      .refine((arg) => !/\p{Cs}/u.test(arg), 'an argument is not valid UTF-8 (it has a lone surrogate)'),
+  )
+  .max(MAX_ARGS)
+  .refine(
+    (args) => args.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0) <= MAX_ARGS_BYTES,
+    `the arguments take more than ${MAX_ARGS_BYTES} bytes in all`,
+  )
+  .describe(
+    `Command-line arguments after the script's name (sys.argv[1:], process.argv.slice(2), "$@"; at most ` +
+      `${MAX_ARGS}, ${MAX_ARGS_BYTES} bytes in all)`,
+  );
+
+/** The arguments as a job carries them: `ARG\0` each (validated with ScriptArgsSchema first). */
+export function encodeArgs(args: readonly string[]): Buffer {
+  for (const arg of args)
+    if (arg.includes('\0')) throw new Error('an argument cannot be carried to the runner');
+  return Buffer.from(args.map((arg) => `${arg}\0`).join(''), 'utf8');
+}

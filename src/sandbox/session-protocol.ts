@@ -5,6 +5,7 @@
  * dropped.
  */
 import { z } from 'zod';
+import { RUN_DIR } from './display.js';
 
 /** Upload chunks stay small, so neither side ever holds a whole large file in one frame. */
 export const UPLOAD_CHUNK_BYTES = 1_048_576;
@@ -12,7 +13,12 @@ export const UPLOAD_CHUNK_BYTES = 1_048_576;
 const RunId = z.number().int();
 
 export const SessionEventSchema = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('ready'), preloadFailed: z.array(z.string()) }),
+  z.object({
+    event: z.literal('ready'),
+    preloadFailed: z.array(z.string()),
+    /** Stateful sessions: the tasks (threads) of the state holder, which stay between runs. */
+    stateTasks: z.number().int().min(0).optional(),
+  }),
   z.object({ event: z.literal('started'), id: RunId }),
   z.object({
     event: z.literal('syntax'),
@@ -28,6 +34,9 @@ export const SessionEventSchema = z.discriminatedUnion('event', [
     signal: z.string().nullable(),
     token: z.string().regex(/^[0-9a-f]{32}$/),
     error: z.string().optional(),
+    /** Stateful sessions: what became of the session's state (RunResult.state). */
+    state: z.enum(['updated', 'kept', 'reset']).optional(),
+    stateTasks: z.number().int().min(0).optional(),
   }),
   z.object({
     event: z.literal('put'),
@@ -50,6 +59,8 @@ export type SessionFrame =
       stdin: string;
       /** The run's extra environment variables (validated: script-env.ts). */
       env: Record<string, string>;
+      /** Its command-line arguments after the script's name. */
+      args: string[];
     }
   | {
       op: 'put';
@@ -96,6 +107,7 @@ export function workDirNameProblem(name: string): string | null {
   if (parts.some((part) => part === '' || part === '.' || part === '..'))
     return 'the name has an empty, "." or ".." part: give a plain relative path like data/table.csv';
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `the name is longer than ${MAX_NAME_BYTES} bytes`;
+  if (parts[0] === RUN_DIR) return `${RUN_DIR} is where a run's rich outputs go: give another name`;
   if (parts.some((part) => Buffer.byteLength(part) > MAX_PART_BYTES))
     return `a part of the name is longer than ${MAX_PART_BYTES} bytes`;
   return null;

@@ -11,12 +11,28 @@ import { ANALYSES, findAnalysis } from '../workflows/analysis/analyses/index.js'
 import { oneShotRunner, runAnalysis } from '../workflows/analysis/analyze.js';
 import { readDataset } from '../workflows/analysis/dataset.js';
 import { renderBlocksAsText } from '../workflows/analysis/render-text.js';
+import type { AnalysisSpec } from '../workflows/analysis/spec.js';
+import type { Table } from '../workflows/analysis/table.js';
+import { withExampleSaid } from '../workflows/analysis/usage-example.js';
 import { InvalidOptionsError } from '../errors.js';
 import type { BuiltinToolDeps } from './builtin-deps.js';
 import { RUN_TOOL_TIMEOUT_MS } from './builtin-run.js';
 import { defineTool, type Tool } from './types.js';
 
 const ANALYSIS_NAMES = ANALYSES.map((spec) => spec.name);
+
+/** The analysis's parameters from the columns named; a mistake's example is this tool's arguments. */
+function paramsFromColumns(spec: AnalysisSpec, columns: string[], table: Table): Record<string, unknown> {
+  try {
+    return spec.paramsFromColumns(columns, table);
+  } catch (err) {
+    throw withExampleSaid(
+      err,
+      (example) =>
+        `analysis ${JSON.stringify(example.analysis)} with columns ${JSON.stringify(example.columns)}`,
+    );
+  }
+}
 
 export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRegistry): Tool[] {
   const analyze = defineTool({
@@ -25,7 +41,7 @@ export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRe
     description:
       `Runs a statistical analysis (${ANALYSIS_NAMES.join(', ')}) of a CSV, TSV or xlsx table in the ` +
       'sandbox with pandas, scipy, scikit-learn and matplotlib, and returns its result as JSON (definitions ' +
-      'included), chart PNGs as base64, and usage. Parameters per analysis: list_templates with pack stats.',
+      'included), chart PNGs (base64; image blocks over MCP), and usage. Parameters per analysis: list_templates with pack stats.',
     input: z
       .object({
         table: EncodedFileSchema.describe('The table: name with its extension, content (xlsx as base64)'),
@@ -50,7 +66,17 @@ export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRe
         .nullable()
         .describe('The analysis result; null when it failed'),
       error: z.string().nullable().describe('Why it failed, for a person to act on'),
-      charts: z.array(z.object({ name: z.string(), pngBase64: z.string() })),
+      charts: z.array(
+        z.object({
+          name: z.string(),
+          pngBase64: z
+            .string()
+            .optional()
+            .describe(
+              'The PNG as base64 (over MCP the chart is an image block instead, and this is left out)',
+            ),
+        }),
+      ),
       usage: RunUsageSchema,
       report: z.string().describe('The result laid out as text tables'),
     }),
@@ -69,7 +95,7 @@ export function analysisTools({ engine }: BuiltinToolDeps, templates: TemplateRe
         input.table.name,
         typeof content === 'string' ? Buffer.from(content) : content,
       );
-      const fromColumns = input.columns?.length ? spec.paramsFromColumns(input.columns, dataset.table) : {};
+      const fromColumns = input.columns?.length ? paramsFromColumns(spec, input.columns, dataset.table) : {};
       const done = await runAnalysis({
         registry: templates,
         dataset,

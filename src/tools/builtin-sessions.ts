@@ -16,6 +16,7 @@ import {
 } from '../engine/options.js';
 import { OutputFileInfoSchema, RunResultSchema } from '../engine/result.js';
 import { SessionOptsSchema, SessionRunOptsSchema, type Session } from '../engine/session.js';
+import { SessionGoneError, SessionTombstones } from '../engine/session-tombstones.js';
 import { InvalidOptionsError, ScriptboxError } from '../errors.js';
 import type { Principal } from '../access/guard-types.js';
 import { checkedRun } from '../workflows/checked-run.js';
@@ -34,6 +35,8 @@ const ownerOf = (principal: Principal | undefined): string =>
 /** The open sessions, by id, with their owners. Owned by the tools; close() ends them all. */
 export class SessionStore {
   private readonly sessions = new Map<string, { session: Session; owner: string }>();
+  /** Sessions that ended: a call to one says when and why (SESSION_CLOSED), not "no such session". */
+  private readonly tombstones = new SessionTombstones();
 
   constructor(
     private readonly engine: Engine,
@@ -63,7 +66,12 @@ export class SessionStore {
   /** The caller's open session `id`, or SESSION_NOT_FOUND (the same for someone else's session). */
   get(principal: Principal | undefined, id: string): Session {
     const entry = this.sessions.get(id);
-    if (entry?.session.closed) this.sessions.delete(id);
+    if (entry?.session.closed) {
+      this.sessions.delete(id);
+      this.tombstones.record(entry.session.info(), entry.owner);
+    }
+    const gone = this.tombstones.find(id, ownerOf(principal));
+    if (gone !== undefined) throw new SessionGoneError(gone, 'session_create');
     if (!entry || entry.session.closed || entry.owner !== ownerOf(principal)) {
       throw new ScriptboxError(
         'SESSION_NOT_FOUND',
@@ -77,6 +85,7 @@ export class SessionStore {
     const session = this.get(principal, id);
     this.sessions.delete(id);
     await session.close();
+    this.tombstones.record(session.info(), ownerOf(principal));
   }
 
   async closeAll(): Promise<void> {
@@ -93,10 +102,13 @@ export function sessionTools(deps: BuiltinToolDeps, store: SessionStore): Tool[]
     name: 'session_create',
     title: 'Start a session',
     description:
-      'Starts a session: a sandbox of its own whose work dir persists across session_run calls (python, ' +
-      'javascript, typescript). Close it with session_close; it also closes after being idle.',
+      'Starts a session: a sandbox of its own whose work dir and state (variables, imports, definitions; ' +
+      'for bash the shell) persist across session_run calls, like a notebook kernel (python, javascript, ' +
+      "typescript, bash; state: 'fresh' for a fresh process per run). A run that crashes or hits a limit " +
+      'leaves the state as it was. Close it with session_close; it also closes after being idle.',
     input: SessionOptsSchema.pick({
       language: true,
+      state: true,
       preload: true,
       limits: true,
       idleTimeoutMs: true,

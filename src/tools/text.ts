@@ -2,6 +2,8 @@
 import type { RunResult } from '../engine/result.js';
 
 const MAX_SHOWN_CHARS = 20_000;
+/** out/ files not returned that are named one by one; more are counted. */
+const MAX_SKIPPED_SHOWN = 10;
 
 function clip(text: string): string {
   if (text.length <= MAX_SHOWN_CHARS) return text;
@@ -22,6 +24,13 @@ export function runText(result: RunResult): string {
   if (result.stderr !== '')
     parts.push(`--- stderr${result.truncated.stderr ? ' (truncated)' : ''} ---\n${clip(result.stderr)}`);
   if (result.files.length > 0) parts.push(`files: ${result.files.map((file) => file.path).join(', ')}`);
+  const skipped = result.filesSkipped;
+  for (const file of skipped.slice(0, MAX_SKIPPED_SHOWN))
+    parts.push(`not returned: out/${file.path} (${file.reason})`);
+  if (skipped.length > MAX_SKIPPED_SHOWN)
+    parts.push(
+      `not returned: ${skipped.length - MAX_SKIPPED_SHOWN} more (filesSkipped in the structured result)`,
+    );
   for (const finding of result.findings ?? []) {
     parts.push(
       `check ${finding.line}:${finding.column} ${finding.severity} ${finding.rule}: ${finding.message}`,

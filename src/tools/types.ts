@@ -9,6 +9,7 @@ import { parseOptions } from '../parse-options.js';
 import { ScriptboxError } from '../errors.js';
 import type { Principal } from '../access/guard-types.js';
 import type { EgressEvent } from '../network/proxy.js';
+import { splitMedia } from './media.js';
 
 /** What a tool does to the world, as MCP annotations (readOnlyHint, destructiveHint, ...) say it. */
 export interface ToolAnnotations {
@@ -51,7 +52,7 @@ export interface ToolDefinition<I extends z.ZodObject, O extends z.ZodObject> {
   timeoutMs?: number;
   /** Runs code or asks a model: a service guard admits each call first and charges `cpuMs(output)`. */
   metered?: { cpuMs: (output: z.output<O>) => number };
-  /** The output as readable text for clients that show text (default: indented JSON). */
+  /** The output as readable text for clients that show text (default: indented JSON without media bytes). */
   text?: (output: z.output<O>) => string;
   /**
    * The network destinations a call asks for (allowlist entries), so a service guard can check the
@@ -123,7 +124,8 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: To
           const output = check(await handler(input, ctx));
           return {
             output,
-            text: text ? text(output) : JSON.stringify(output, null, 2),
+            // Images and file bytes are not text to read: faces send them as what they are (media.ts).
+            text: text ? text(output) : JSON.stringify(splitMedia(output).rest, null, 2),
             cpuMs: metered ? metered.cpuMs(output) : 0,
           };
         },

@@ -15,7 +15,7 @@ import { flowers, housing } from './analysis/datasets.js';
 export const HOUSING_CSV = Buffer.from(tableToCsv(housing()));
 export const FLOWERS_CSV = Buffer.from(tableToCsv(flowers()));
 
-export const USAGE_LINE = /^ran in \d+ ms · CPU \d+ ms( · peak memory \d+ MB)?$/;
+export const USAGE_LINE = /^ran in \d+ ms · CPU \d+ ms( · peak memory \d+(\.\d+)? MB)?$/;
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export interface Said {

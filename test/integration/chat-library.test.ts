@@ -16,13 +16,13 @@ import {
   allText,
   blocks,
   documents,
+  expectAnalysisReplies,
   expectedAnalysis,
   HOUSING_CSV,
   images,
   isPng,
   say,
   send,
-  USAGE_LINE,
 } from './chat-harness.js';
 
 const registry = createTemplateRegistry();
@@ -83,13 +83,13 @@ describe('generate, list, run, update and delete code', () => {
   test('"run code" with a yes runs the script in the session, next to the data, and records the run', async () => {
     await say(chat, me, `run code ${NAME}`);
     const { replies, progress } = await say(chat, me, 'Y');
-    const [output] = blocks(replies);
-    const printed = JSON.parse(output?.kind === 'text' ? output.text : '{}') as Record<string, unknown>;
-    expect(printed).toMatchObject({ template: 'stats/histogram', file: 'housing.csv', rows: 120 });
-    expect(images(replies).map((image) => [image.name, isPng(image.bytes)])).toEqual([
-      ['histogram_price.png', true],
+    // A saved analysis script reads as the analysis did when asked for: its tables, not its raw JSON.
+    const expected = await expectedAnalysis(registry, 'histogram', ['price'], 'housing.csv', HOUSING_CSV);
+    expectAnalysisReplies(replies, expected, 1);
+    expect(allText(replies)).not.toMatch(/"template"/);
+    expect(images(replies).map((image) => [image.name, isPng(image.bytes), image.caption])).toEqual([
+      ['histogram_price.png', true, 'histogram · housing.csv'],
     ]);
-    expect(lastText(replies)).toMatch(USAGE_LINE);
     expect(progress.map((p) => p.stage)).toEqual(['running', 'charting']);
     expect(library.history(NAME)).toHaveLength(2);
   });

@@ -85,6 +85,21 @@ describe('scriptbox analyze', () => {
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });
 
+  test('columns that do not fit: the example is a command line to type, not the chat syntax', async () => {
+    const scatter = await runCli(['analyze', 'flats.csv', 'scatter', 'price'], { cwd: dir });
+    expect(scatter.code).toBe(2);
+    expect(scatter.stderr).toBe(
+      'scriptbox: got 1 column; a scatter plot takes two numeric columns and an optional category, ' +
+        'e.g. scriptbox analyze flats.csv scatter area price district\n',
+    );
+    const boxplot = await runCli(['analyze', 'flats.csv', 'boxplot', 'district'], { cwd: dir });
+    expect(boxplot.stderr).toMatch(/e\.g\. scriptbox analyze flats\.csv boxplot <column> district\n$/);
+    // A numeric target with many values: the classifier points to regression in no face's syntax.
+    const classifier = await runCli(['analyze', 'flats.csv', 'train_classifier', 'price'], { cwd: dir });
+    expect(classifier.stderr).toMatch(/use the regression analysis with "price" as its target/);
+    for (const run of [scatter, boxplot, classifier]) expect(run.stderr).not.toMatch(/\/script/);
+  });
+
   test('a table the analysis cannot be computed for: exit 1 and the same message, script or --direct', async () => {
     // Regression on a target with every value missing leaves no rows: the user's data problem, which the
     // script and the direct engine report alike (as `error` of the same JSON object, or on stderr).

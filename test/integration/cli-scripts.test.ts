@@ -84,7 +84,13 @@ describe('scripts save, list, show, update, search', () => {
       note: null,
     });
 
-    const second = await ok(SAVE);
+    // The same source again is the script already saved, not a copy.
+    const again = await ok(SAVE);
+    expect(again.stdout).toBe('math_addition_001.py\n');
+    expect(again.stderr).toBe(
+      'scriptbox: already saved as math_addition_001.py (same source; nothing new saved)\n',
+    );
+    const second = await ok(['scripts', 'save', 'add2.py', '--category', 'math', '--task', 'addition']);
     expect(second.stdout).toBe('math_addition_002.py\n');
     expect(second.stderr).toBe('scriptbox: saved math_addition_002.py (python, version 1)\n');
     expect((await ok(['scripts', 'save', 'add.js', '--category', 'math', '--task', 'addition'])).stdout).toBe(

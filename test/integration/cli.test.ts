@@ -57,13 +57,29 @@ const ResultSchema = z
         message: z.string().min(1),
         line: z.number().int().positive().optional(),
         column: z.number().int().positive().optional(),
+        name: z.string().optional(),
+        value: z.string().optional(),
+        traceback: z.string().optional(),
       })
       .strict()
       .nullable(),
     usage: z
       .object({ wallMs: z.number().int(), cpuMs: z.number().int(), peakMemoryBytes: z.number().int() })
       .strict(),
-    files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative() }).strict()),
+    outputs: z.array(
+      z.object({ type: z.enum(['display', 'result']), data: z.record(z.string(), z.unknown()) }).strict(),
+    ),
+    files: z.array(
+      z
+        .object({
+          path: z.string(),
+          bytes: z.number().int().nonnegative(),
+          mediaType: z.string().min(1),
+          content: z.base64().optional(),
+        })
+        .strict(),
+    ),
+    filesSkipped: z.array(z.object({ path: z.string(), reason: z.string().min(1) }).strict()),
     scriptHash: z.string().regex(/^[0-9a-f]{64}$/),
   })
   .strict();
@@ -109,7 +125,9 @@ describe('scriptbox run --json', () => {
       truncated: { stdout: false, stderr: false },
       error: null,
       usage: result.usage,
+      outputs: [],
       files: [],
+      filesSkipped: [],
       scriptHash: sha256(readFileSync(script)),
     });
     expect(result.usage.wallMs).toBeGreaterThan(0);
@@ -224,8 +242,23 @@ os.symlink('/etc/passwd', 'out/sub/passwd')
     const run = await runCli(['run', script, '--out-dir', outDir, '--json']);
     expect(run.code).toBe(0);
     expect(parseResult(run).files).toEqual([
-      { path: 'report.txt', bytes: 6 },
-      { path: 'sub/data.csv', bytes: 4 },
+      {
+        path: 'report.txt',
+        bytes: 6,
+        mediaType: 'text/plain',
+        content: Buffer.from('report').toString('base64'),
+      },
+      {
+        path: 'sub/data.csv',
+        bytes: 4,
+        mediaType: 'text/csv',
+        content: Buffer.from('a,b\n').toString('base64'),
+      },
+    ]);
+    // The symlinks are named, not silently dropped.
+    expect(parseResult(run).filesSkipped).toEqual([
+      { path: 'leak.txt', reason: 'symlink; not followed' },
+      { path: 'sub/passwd', reason: 'symlink; not followed' },
     ]);
     expect(readFileSync(join(outDir, 'report.txt'), 'utf8')).toBe('report');
     expect(readFileSync(join(outDir, 'sub/data.csv'), 'utf8')).toBe('a,b\n');

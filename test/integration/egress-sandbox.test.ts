@@ -142,8 +142,12 @@ describe('a sandbox granted network', () => {
     expect(h().egressDirs()).toEqual([]);
   });
 
-  it("gives a javascript session's runs (each a fresh node) the fetch preload", async () => {
-    const session = await h().engine.createSession({ language: 'javascript', network: h().grant() });
+  it("gives a fresh javascript session's runs (each a fresh node) the fetch preload", async () => {
+    const session = await h().engine.createSession({
+      language: 'javascript',
+      state: 'fresh',
+      network: h().grant(),
+    });
     try {
       const source = `console.log(await (await fetch(${JSON.stringify(h().url('https', 'allowed.test', '/ok'))})).text());`;
       const one = await session.run({ source });
@@ -152,6 +156,26 @@ describe('a sandbox granted network', () => {
       expectOk(two);
       expect([one.stdout, two.stdout]).toEqual(['ok\n', 'ok\n']);
       expect([one.network?.requests, two.network?.requests]).toEqual([1, 1]);
+    } finally {
+      await session.close();
+    }
+    expect(h().egressDirs()).toEqual([]);
+  });
+
+  it("gives a stateful javascript session's node the fetch preload; its runs keep their declarations", async () => {
+    const session = await h().engine.createSession({ language: 'javascript', network: h().grant() });
+    try {
+      const url = JSON.stringify(h().url('https', 'allowed.test', '/ok'));
+      const one = await session.run({
+        source: `const url = ${url};\nconsole.log(await (await fetch(url)).text());`,
+      });
+      const two = await session.run({ source: 'console.log(await (await fetch(url)).text());' });
+      expectOk(one);
+      expectOk(two);
+      expect([one.stdout, two.stdout]).toEqual(['ok\n', 'ok\n']);
+      // Through the proxy both times (the second may reuse the first run's connection, as one node does).
+      expect(one.network?.requests).toBe(1);
+      expect(two.network?.refused).toEqual([]);
     } finally {
       await session.close();
     }

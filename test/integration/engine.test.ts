@@ -87,9 +87,11 @@ describe('files', () => {
     });
     expect(result.error).toBeNull();
     expect(result.stdout).toMatch(/^read-only (30|13)\n$/);
+    // Small files come back inline too (base64), with a media type from the extension.
+    const b64 = (text: string): string => Buffer.from(text).toString('base64');
     expect(result.files).toEqual([
-      { path: 'nested/notes.txt', bytes: 4 },
-      { path: 'sum.txt', bytes: 1 },
+      { path: 'nested/notes.txt', bytes: 4, mediaType: 'text/plain', content: b64('kept') },
+      { path: 'sum.txt', bytes: 1, mediaType: 'text/plain', content: b64('6') },
     ]);
     expect(readFileSync(join(outDir, 'sum.txt'), 'utf8')).toBe('6');
     expect(readFileSync(join(outDir, 'nested/notes.txt'), 'utf8')).toBe('kept');

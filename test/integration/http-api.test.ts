@@ -266,7 +266,7 @@ describe('sessions', () => {
         .json<{ files: Array<{ path: string }> }>()
         .files.map((f) => f.path)
         .sort(),
-    ).toEqual(['data/a.csv', 'main.py', 'raw.bin', 'seed.txt', 'sum.txt']);
+    ).toEqual(['data/a.csv', 'raw.bin', 'seed.txt', 'sum.txt']); // a stateful session's code is not a file
     const file = await app.inject({ method: 'GET', url: `${url}/files/sum.txt`, headers: ALICE });
     expect([file.statusCode, file.headers['content-type'], file.body]).toEqual([
       200,
@@ -285,7 +285,9 @@ describe('sessions', () => {
     expect([asBob.statusCode, asBob.json<Answer>().error.code]).toEqual([404, 'SESSION_NOT_FOUND']);
     expect((await app.inject({ method: 'DELETE', url, headers: BOB })).statusCode).toBe(404);
     expect((await app.inject({ method: 'DELETE', url, headers: ALICE })).statusCode).toBe(204);
-    expect((await post(`${url}/runs`, { source: 'print(1)' })).statusCode).toBe(404);
+    // Closed: 410 saying so (an id never seen stays 404).
+    const closed = await post(`${url}/runs`, { source: 'print(1)' });
+    expect([closed.statusCode, closed.json<Answer>().error.code]).toEqual([410, 'SESSION_CLOSED']);
   });
 });
 

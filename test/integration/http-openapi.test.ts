@@ -86,6 +86,7 @@ const BODY_SCHEMAS: Record<string, z.ZodType> = {
   'POST /v1/sessions': http.SessionBodySchema,
   'POST /v1/sessions/{id}/files': http.UploadBodySchema,
   'POST /v1/sessions/{id}/runs': http.SessionRunBodySchema,
+  'POST /v1/sessions/{id}/runs/stream': http.SessionRunBodySchema,
   'POST /v1/generate': http.GenerateBodySchema,
   'POST /v1/check': http.CheckBodySchema,
   'POST /v1/scripts': http.SaveBodySchema,
@@ -140,6 +141,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   },
   'POST /v1/sessions/{id}/files': { files: FILES },
   'POST /v1/sessions/{id}/runs': { source: 'print(1)', ...RUN },
+  'POST /v1/sessions/{id}/runs/stream': { source: 'print(1)', ...RUN },
   'POST /v1/generate': { template: 'stats/descriptive', params: { columns: ['a'] } },
   'POST /v1/check': { language: 'python', source: 'print(1)', policy: 'warn', network: false },
   'POST /v1/scripts': {
@@ -234,9 +236,11 @@ describe('/openapi.json', () => {
     };
     expect(schema).toEqual(responseJsonSchema(RunResultSchema));
     const fields = ['ok', 'language', 'exitCode', 'signal', 'stdout', 'stderr', 'truncated', 'error'];
-    const more = ['usage', 'files', 'scriptHash'];
-    // findings and network are there only when the run was checked / granted network.
-    expect(Object.keys(schema.properties).sort()).toEqual([...fields, ...more, 'findings', 'network'].sort());
+    const more = ['usage', 'outputs', 'files', 'filesSkipped', 'scriptHash'];
+    // findings, network and state are there only when the run was checked / granted network / in a session.
+    expect(Object.keys(schema.properties).sort()).toEqual(
+      [...fields, ...more, 'findings', 'network', 'state'].sort(),
+    );
     expect([...schema.required].sort()).toEqual([...fields, ...more].sort());
     expect(Object.keys(schema.properties['usage']?.properties ?? {})).toEqual([
       'wallMs',
@@ -256,6 +260,7 @@ describe('/openapi.json', () => {
       '/health': http.HealthSchema,
       '/v1/version': http.VersionSchema,
       '/v1/scripts': http.ScriptListSchema,
+      '/v1/sessions': http.SessionListSchema,
       '/v1/templates': http.TemplateListSchema,
       '/v1/templates/stats/descriptive': http.PublicTemplateDetailsSchema,
       '/openapi.json': OpenApiDocumentSchema,

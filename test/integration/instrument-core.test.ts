@@ -132,7 +132,7 @@ describe('instrumentTree (python)', () => {
     const first = await instrumentTree(engine, { root: src(), out, library, languages: ['python'] });
     expect(first.files.instrumented).toEqual(['app/calc.py', 'app/crlf.py']);
     expect(first.functions).toMatchObject({ found: 6, instrumented: 6, skipped: [] });
-    expect(first.cache).toEqual({ hits: 0, misses: 6, refused: 0 });
+    expect(first.cache).toEqual({ hits: 0, misses: 6, refused: 0, analysesReused: 0 });
     const skipped = Object.fromEntries(first.files.skipped.map((skip) => [skip.path, skip.reason]));
     expect(skipped).toMatchObject({
       'ignored.py': 'gitignored',
@@ -175,7 +175,8 @@ describe('instrumentTree (python)', () => {
 
     const out2 = join(dir, 'out2');
     const second = await instrumentTree(engine, { root: src(), out: out2, library, languages: ['python'] });
-    expect(second.cache).toEqual({ hits: 6, misses: 0, refused: 0 });
+    // Every scanned file's analysis is reused (app/__init__.py, calc.py, crlf.py, main.py).
+    expect(second.cache).toEqual({ hits: 6, misses: 0, refused: 0, analysesReused: 4 });
     expect(files(out2)).toEqual(after);
     const stats = library.cacheStats();
     expect(stats).toMatchObject({ hits: 6, misses: 6 });
@@ -226,7 +227,7 @@ describe('scriptbox instrument', () => {
     const out = join(dir, 'cli-out');
     const done = succeeded(await cli([src(), '--out', out, '--lang', 'python', '--workers', '2']));
     expect(done.stderr).toMatch(/instrumented 6 functions of 6 found in 2 files/);
-    expect(done.stderr).toMatch(/cache: 0 hits, 6 misses/);
+    expect(done.stderr).toMatch(/cache: 0 hits, 6 misses; 0 file analyses reused/);
     const removed = stdoutJson(succeeded(await cli(['--remove', out, '--json']))) as { restored: string[] };
     expect(removed.restored.sort()).toEqual(['app/calc.py', 'app/crlf.py']);
     const back = files(out);

@@ -33,6 +33,10 @@ describe('cache stats and clear', () => {
     lib.cachePut('b', { language: 'bash', source: 'echo 1\n' });
     lib.cacheGet('a');
     lib.cacheGet('nope');
+    lib.memoPutMany('instrument-analysis', [
+      { key: 'f1', value: { analysis: {} } },
+      { key: 'f2', value: { analysis: {} } },
+    ]);
     lib.close();
     expect(json(await ok(['cache', 'stats', '--json']))).toEqual({
       entries: 2,
@@ -44,8 +48,10 @@ describe('cache stats and clear', () => {
     expect((await ok(['cache', 'stats'])).stdout).toBe(
       '2 entries · 16 bytes · 1 hit · 1 miss (50% hit rate)\n  bash    1 entry · 7 bytes\n  python  1 entry · 9 bytes\n',
     );
-    expect((await ok(['cache', 'clear'])).stderr).toBe('scriptbox: cleared the cache: 2 entries, 16 bytes\n');
+    expect((await ok(['cache', 'clear'])).stderr).toBe(
+      'scriptbox: cleared the cache: 2 entries, 16 bytes (and 2 memoised analyses)\n',
+    );
     expect(json(await ok(['cache', 'stats', '--json']))).toMatchObject({ entries: 0, hits: 0, misses: 0 });
-    expect(json(await ok(['cache', 'clear', '--json']))).toEqual({ entries: 0, bytes: 0 });
+    expect(json(await ok(['cache', 'clear', '--json']))).toEqual({ entries: 0, bytes: 0, memoEntries: 0 });
   });
 });

@@ -76,7 +76,7 @@ describe('cache', () => {
     lib.cachePut('a', { language: 'python', source: PY });
     lib.cacheGet('a');
     lib.cacheGet('zz');
-    expect(lib.cacheClear({ who: 'bob' })).toEqual({ entries: 1, bytes: 12 });
+    expect(lib.cacheClear({ who: 'bob' })).toEqual({ entries: 1, bytes: 12, memoEntries: 0 });
     expect(lib.cacheStats()).toEqual({ entries: 0, hits: 0, misses: 0, bytes: 0, byLanguage: {} });
     expect(lib.cacheGet('a')).toBeUndefined();
     expect(lib.audit({ limit: 1 })[0]).toMatchObject({

@@ -142,7 +142,7 @@ describe('the library side', () => {
     lib.close();
     // Roll the file back to what a version 1 scriptbox wrote.
     const db = new Database(join(old, 'library.db'));
-    db.exec('DROP TABLE tokens; DROP TABLE cpu_usage;');
+    db.exec('DROP TABLE tokens; DROP TABLE cpu_usage; DROP TABLE memo;');
     db.pragma('user_version = 1');
     db.close();
     expect(MIGRATIONS).toHaveLength(SCHEMA_VERSION);

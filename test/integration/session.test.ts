@@ -13,8 +13,13 @@ import { diskMarker, markedSandboxProcesses } from './sandbox-processes.js';
 let engine: Engine;
 let py: Session;
 beforeAll(async () => {
-  engine = await createEngine({ pool: { size: 0 }, limits: { timeoutMs: 5_000 } });
-  py = await engine.createSession({ language: 'python', preload: ['json', 'csv'] });
+  engine = await createEngine({
+    pool: { size: 0 },
+    limits: { timeoutMs: 5_000 },
+    runtimes: [{ name: 'perl', extensions: ['.pl'], interpreter: '/usr/bin/perl', runner: 'exec' }],
+  });
+  // These tests are about fresh-per-run sessions; stateful ones: session-state.test.ts.
+  py = await engine.createSession({ language: 'python', preload: ['json', 'csv'], state: 'fresh' });
 });
 afterAll(async () => {
   await engine.close();
@@ -120,9 +125,9 @@ describe('python sessions', () => {
   });
 });
 
-describe('each run starts with an empty out/ (its files are the ones it wrote)', () => {
+describe('a fresh session starts each run with an empty out/ (its files are the ones it wrote)', () => {
   it.each(['python', 'javascript'])('%s', async (language) => {
-    const session = await engine.createSession({ language });
+    const session = await engine.createSession({ language, state: 'fresh' });
     const write = (name: string): string =>
       language === 'python'
         ? `open("out/${name}", "w").write("x")\nopen("${name}.kept", "w").write("x")`
@@ -156,20 +161,28 @@ describe('isolation and lifecycle', () => {
       javascript:
         'const fs = require("node:fs");\nconst link = (fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ""; } };\nconsole.log(JSON.stringify(fs.readdirSync("/proc/self/fd").filter((fd) => Number(fd) > 2 && (link(fd).startsWith("socket:") || link(fd) === "/dev/null"))))',
     } as const;
-    for (const language of ['python', 'javascript'] as const) {
-      const session = await engine.createSession({ language });
+    for (const [language, state] of [
+      ['python', 'fresh'],
+      ['python', 'stateful'],
+      ['javascript', 'fresh'],
+      ['javascript', 'stateful'],
+    ] as const) {
+      const session = await engine.createSession({ language, state });
       try {
         const result = await session.run({ source: listSockets[language] });
-        expect(result.stdout.trim(), language).toBe('[]');
+        expect(result.stdout.trim(), `${language} ${state}`).toBe('[]');
       } finally {
         await session.close();
       }
     }
   });
 
-  it('two sessions never see each other’s files or processes', async () => {
-    const a = await engine.createSession({ language: 'python' });
-    const b = await engine.createSession({ language: 'python' });
+  it.each([
+    ['fresh', 2],
+    ['stateful', 3],
+  ] as const)('two %s sessions never see each other’s files or processes', async (state, processes) => {
+    const a = await engine.createSession({ language: 'python', state });
+    const b = await engine.createSession({ language: 'python', state });
     try {
       await a.uploadFile('secret.txt', 'only-for-a');
       await a.run({ source: 'import time\nopen("/tmp/a-was-here", "w")' });
@@ -177,8 +190,9 @@ describe('isolation and lifecycle', () => {
         source:
           'import os\nprint(os.path.exists("secret.txt"), os.path.exists("/tmp/a-was-here"), len([p for p in os.listdir("/proc") if p.isdigit()]))',
       });
-      // Its own pid namespace: the namespace's placeholder init and the run itself.
-      expect(probe.stdout).toBe('False False 2\n');
+      // Its own pid namespace: the namespace's placeholder init and the run itself (and, in a stateful
+      // session, the state it was forked from).
+      expect(probe.stdout).toBe(`False False ${processes}\n`);
       await expect(b.readFile('secret.txt')).rejects.toThrow(/no such file/);
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -210,7 +224,7 @@ describe('isolation and lifecycle', () => {
   });
 
   it('refuses languages without sessions and modules that cannot be preloaded', async () => {
-    await expect(engine.createSession({ language: 'bash' })).rejects.toThrow(/bash has no sessions/);
+    await expect(engine.createSession({ language: 'perl' })).rejects.toThrow(/perl has no sessions/);
     await expect(engine.createSession({ language: 'python', preload: ['no_such_module_x'] })).rejects.toThrow(
       /cannot import no_such_module_x/,
     );
@@ -218,8 +232,8 @@ describe('isolation and lifecycle', () => {
 });
 
 describe('javascript and typescript sessions', () => {
-  it('run every script in a fresh node with the files kept', async () => {
-    const js = await engine.createSession({ language: 'typescript' });
+  it('fresh: run every script in a fresh node with the files kept', async () => {
+    const js = await engine.createSession({ language: 'typescript', state: 'fresh' });
     try {
       const first = await js.run({
         source:

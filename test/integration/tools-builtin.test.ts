@@ -111,8 +111,7 @@ describe('built-in tools', () => {
     const listed = await box.registry.call('session_list_files', { sessionId }, { principal: alice });
     expect((listed['files'] as Array<{ path: string }>).map((f) => f.path).sort()).toEqual([
       'data.csv',
-      'main.py', // the session's own copy of the last script
-      'out/sum.txt',
+      'out/sum.txt', // (a stateful session keeps no copy of the code it ran)
     ]);
     const read = await box.registry.call(
       'session_read_file',
@@ -126,9 +125,15 @@ describe('built-in tools', () => {
     expect(await box.registry.call('session_close', { sessionId }, { principal: alice })).toEqual({
       closed: true,
     });
+    // Closed: its owner is told when and why (as the HTTP API's 410), anyone else still "not found".
+    const closed = box.registry.call('session_run', { sessionId, source: 'print(1)' }, { principal: alice });
+    await expect(closed).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
+    await expect(closed).rejects.toThrow(
+      /ended at .*closed by its owner.*create a new one with session_create/,
+    );
     await expect(
-      box.registry.call('session_run', { sessionId, source: 'print(1)' }, { principal: alice }),
-    ).rejects.toThrow(/no open session/);
+      box.registry.call('session_run', { sessionId, source: 'print(1)' }, { principal: bob }),
+    ).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
   });
 
   test('a saved script that declares parameters becomes a tool; update replaces it, delete removes it', async () => {

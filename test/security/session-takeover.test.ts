@@ -15,8 +15,13 @@ afterAll(async () => {
   await engine.close();
 });
 
+/** These attacks are on fresh-per-run sessions; a stateful session's: session-state-integrity.test.ts. */
 async function withSession<T>(language: string, body: (session: Session) => Promise<T>): Promise<T> {
-  const session = await engine.createSession({ language, limits: { timeoutMs: 5_000, cpuMs: 5_000 } });
+  const session = await engine.createSession({
+    language,
+    state: 'fresh',
+    limits: { timeoutMs: 5_000, cpuMs: 5_000 },
+  });
   try {
     return await body(session);
   } finally {

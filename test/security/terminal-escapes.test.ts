@@ -162,7 +162,9 @@ print(len(os.listdir("out")), "PLANTED")
       });
       // The script really created all of them inside the sandbox.
       expect(result.stdout, result.stderr).toBe('8 PLANTED\n');
-      expect(result.files).toEqual([{ path: 'ok.txt', bytes: 1 }]);
+      expect(result.files).toEqual([
+        { path: 'ok.txt', bytes: 1, mediaType: 'text/plain', content: Buffer.from('x').toString('base64') },
+      ]);
       expect(readTree(outDir).map((entry) => entry.rel)).toEqual(['ok.txt']);
     } finally {
       fs.rmSync(path.dirname(outDir), { recursive: true, force: true });

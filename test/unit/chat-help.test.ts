@@ -33,6 +33,53 @@ describe('examples with the loaded columns', () => {
     expect(examples).toContain('/script correlation area rooms');
   });
 
+  test('no example groups by or predicts an id, a row counter or a key with a value per row', () => {
+    const rows = 40;
+    const table: Table = {
+      rowCount: rows,
+      columns: [
+        { name: 'row', type: 'integer', values: Array.from({ length: rows }, (_, i) => i + 1), missing: 0 },
+        {
+          name: 'customer_id',
+          type: 'text',
+          values: Array.from({ length: rows }, (_, i) => `C${1000 + i}`),
+          missing: 0,
+        },
+        {
+          name: 'email',
+          type: 'text',
+          values: Array.from({ length: rows }, (_, i) => `u${i}@example.com`),
+          missing: 0,
+        },
+        { name: 'ID', type: 'integer', values: Array.from({ length: rows }, (_, i) => 7 * i), missing: 0 },
+        {
+          name: 'region',
+          type: 'text',
+          values: Array.from({ length: rows }, (_, i) => ['north', 'south', 'east'][i % 3] ?? ''),
+          missing: 0,
+        },
+        {
+          name: 'age',
+          type: 'integer',
+          values: Array.from({ length: rows }, (_, i) => 18 + ((7 * i) % 50)),
+          missing: 0,
+        },
+        {
+          name: 'income',
+          type: 'number',
+          values: Array.from({ length: rows }, (_, i) => 1000.5 * i),
+          missing: 0,
+        },
+      ],
+    };
+    const examples = ANALYSES.map((spec) => datasetExample(spec, table));
+    for (const example of examples) expect(example ?? '').not.toMatch(/\b(row|customer_id|email|ID)\b/);
+    expect(examples).toContain('/script group_summary region');
+    expect(examples).toContain('/script train_classifier region');
+    expect(examples).toContain('/script boxplot age income');
+    expect(examples).toContain('/script correlation age income');
+  });
+
   test('names with spaces are quoted in examples', () => {
     const table: Table = {
       rowCount: 3,

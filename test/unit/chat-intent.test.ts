@@ -18,7 +18,7 @@ const WORDS: AnalysisWords[] = [
   { name: 'regression', keywords: ['regression', 'regress', 'linear model', 'ols', 'coefficients'] },
   { name: 'group_summary', keywords: ['group', 'grouped', 'per group', 'breakdown', 'aggregate'] },
   { name: 'histogram', keywords: ['histogram', 'distribution', 'frequency', 'bins'] },
-  { name: 'scatter', keywords: ['scatter', 'scatterplot', 'against', 'versus', 'vs'] },
+  { name: 'scatter', keywords: ['scatter', 'scatterplot', 'against', 'versus', 'vs'], takesXFirst: true },
   { name: 'boxplot', keywords: ['boxplot', 'box', 'whisker', 'outlier'] },
   { name: 'train_classifier', keywords: ['classifier', 'classify', 'train', 'logistic', 'machine learning'] },
 ];
@@ -100,10 +100,19 @@ describe('commands', () => {
     expect(parse('/script anova price')).toEqual({ kind: 'unknown-analysis', name: 'anova' });
   });
 
-  test('an unknown command is free text, also one named like an object property', () => {
-    expect(parse('/frobnicate now')).toEqual({ kind: 'free', text: '/frobnicate now' });
-    expect(parse('/constructor')).toEqual({ kind: 'free', text: '/constructor' });
-    expect(parse('/toString')).toEqual({ kind: 'free', text: '/toString' });
+  test('an unknown command is answered as one, also one named like an object property', () => {
+    expect(parse('/frobnicate now')).toEqual({ kind: 'unknown-command', command: 'frobnicate', args: 'now' });
+    expect(parse('/constructor')).toEqual({ kind: 'unknown-command', command: 'constructor', args: '' });
+    expect(parse('/toString')).toEqual({ kind: 'unknown-command', command: 'tostring', args: '' });
+    expect(parse('/scirpt histogram price')).toEqual({
+      kind: 'unknown-command',
+      command: 'scirpt',
+      args: 'histogram price',
+    });
+  });
+
+  test('a path is not a command', () => {
+    expect(parse('/usr/bin/env python')).toEqual({ kind: 'free', text: '/usr/bin/env python' });
   });
 });
 
@@ -120,11 +129,39 @@ describe('natural requests', () => {
     ['describe the data', 'descriptive', []],
     ['histogram of price', 'histogram', ['price']],
     ['Histograms of PRICE and Rooms', 'histogram', ['price', 'rooms']],
-    ['plot area against price', 'scatter', ['area', 'price']],
+    ['plot price against area', 'scatter', ['area', 'price']],
     ['box plot of price by district', 'boxplot', ['price', 'district']],
     ['what is the relationship between rooms and price?', 'correlation', ['rooms', 'price']],
   ])('%s → %s %j', (text, analysis, columns) => {
     expect(parse(text)).toEqual({ kind: 'analysis', analysis, columns, unknown: [] });
+  });
+
+  test('"Y vs X" and "Y against X" put Y on the vertical axis: scatter gets X first', () => {
+    const context = { analyses: WORDS, columns: ['income', 'age', 'region'] };
+    const columnsOf = (text: string) => parseIntent(text, context);
+    expect(columnsOf('plot income vs age')).toMatchObject({
+      analysis: 'scatter',
+      columns: ['age', 'income'],
+    });
+    expect(columnsOf('plot income vs. age')).toMatchObject({ columns: ['age', 'income'] });
+    expect(columnsOf('income versus age')).toMatchObject({ columns: ['age', 'income'] });
+    expect(columnsOf('plot income against age by region')).toMatchObject({
+      columns: ['age', 'income', 'region'],
+    });
+    expect(columnsOf('plot "income" vs "age"')).toMatchObject({ columns: ['age', 'income'] });
+    // Named as x and y: the order stays.
+    expect(columnsOf('scatter of age and income')).toMatchObject({ columns: ['age', 'income'] });
+    expect(columnsOf('scatter of age, income')).toMatchObject({ columns: ['age', 'income'] });
+    expect(columnsOf('scatter age income')).toMatchObject({ columns: ['age', 'income'] });
+  });
+
+  test('"Y vs X" keeps its order for analyses that take the dependent column first', () => {
+    const context = { analyses: WORDS, columns: ['income', 'age'] };
+    // Regression's target comes first: income regressed on age.
+    expect(parseIntent('regression of income vs age', context)).toMatchObject({
+      analysis: 'regression',
+      columns: ['income', 'age'],
+    });
   });
 
   test('the longest column name wins: price_m2 is not read as price', () => {
@@ -181,7 +218,8 @@ describe('natural requests', () => {
     expect(parseIntent('train a classifier to predict b from x', context)).toMatchObject({
       columns: ['b', 'x'],
     });
-    expect(parseIntent('scatter of "a" against x', context)).toMatchObject({ columns: ['a', 'x'] });
+    expect(parseIntent('scatter of "a" and x', context)).toMatchObject({ columns: ['a', 'x'] });
+    expect(parseIntent('scatter of "a" against x', context)).toMatchObject({ columns: ['x', 'a'] });
   });
 
   test('without a dataset the analysis is still found (the engine then asks for a CSV)', () => {
@@ -289,6 +327,15 @@ describe('the analyses as installed', () => {
       kind: 'analysis',
       analysis: 'group_summary',
       columns: cols,
+      unknown: [],
+    });
+  });
+
+  test('scatter as installed: "plot price vs area" draws price over area (x area, y price)', () => {
+    expect(parseIntent('plot price vs area', { analyses: ANALYSES, columns })).toEqual({
+      kind: 'analysis',
+      analysis: 'scatter',
+      columns: ['area', 'price'],
       unknown: [],
     });
   });

@@ -98,4 +98,52 @@ describe('classify runtime messages', () => {
       'TypeError: nope (the script exited with code 1)',
     );
   });
+
+  // What Node 20 prints, stacks shortened: the summary named `Node.js v20.20.2` for all of these.
+  const stack = '    at Object.<anonymous> (/work/main.cjs:1:7)\n    at Module._compile (node:internal)\n';
+  const NODE_ENDINGS: Array<[what: string, stderr: string, quoted: string]> = [
+    [
+      'a plain Error',
+      `/work/main.cjs:1\nthrow new Error('boom')\n^\n\nError: boom\n${stack}\nNode.js v20.20.2\n`,
+      'Error: boom',
+    ],
+    [
+      'an Error subclass that keeps the name',
+      `/work/main.cjs:1\nthrow new Oops('custom')\n^\n\nOops [Error]: custom\n${stack}\nNode.js v20.20.2\n`,
+      'Oops [Error]: custom',
+    ],
+    [
+      'an unhandled rejection with an Error',
+      `/work/main.cjs:1\nPromise.reject(new Error('async boom'))\n^\n\nError: async boom\n${stack}\nNode.js v20.20.2\n`,
+      'Error: async boom',
+    ],
+    [
+      'an unhandled rejection with a string',
+      'node:internal/process/promises:389\n      new UnhandledPromiseRejection(reason);\n      ^\n\n' +
+        'UnhandledPromiseRejection: This error originated either by throwing inside of an async function ' +
+        'without a catch block, or by rejecting a promise which was not handled with .catch(). The promise ' +
+        'rejected with the reason "plain".\n    at throwUnhandledRejectionsMode (node:internal)\n {\n' +
+        "  code: 'ERR_UNHANDLED_REJECTION'\n}\n\nNode.js v20.20.2\n",
+      'UnhandledPromiseRejection: This error originated either by throwing inside of an async function ' +
+        'without a catch block, or by rejecting a promise which was not handled with .catch(). The promise ' +
+        'rejected with the reason "plain".',
+    ],
+    [
+      'a thrown string',
+      'node:internal/modules/run_main:123\n    triggerUncaughtException(\n    ^\nstr\n' +
+        '(Use `node --trace-uncaught ...` to show where the exception was thrown)\n\nNode.js v20.20.2\n',
+      'str',
+    ],
+  ];
+  it.each(NODE_ENDINGS)('quotes %s, never the Node.js version line', (_what, stderr, quoted) => {
+    const error = classify({ ...clean, exitCode: 1, stderr: Buffer.from(stderr) }, DEFAULT_LIMITS);
+    expect(error?.message).toBe(`${quoted} (the script exited with code 1)`);
+  });
+
+  it('still quotes the last line of output that names no error', () => {
+    const stderr = Buffer.from('starting\nno input given, stopping\n');
+    expect(classify({ ...clean, exitCode: 2, stderr }, DEFAULT_LIMITS)?.message).toBe(
+      'no input given, stopping (the script exited with code 2)',
+    );
+  });
 });

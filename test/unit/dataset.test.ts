@@ -12,6 +12,7 @@ import {
   type Dataset,
 } from '../../src/workflows/analysis/dataset.js';
 import { previewBlocks } from '../../src/workflows/analysis/dataset-preview.js';
+import { megabytes } from '../../src/text.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -153,14 +154,21 @@ describe('readDataset: size and emptiness', () => {
   test('a file over maxBytes is refused with both sizes in MB, before it is parsed', async () => {
     // Over the limit and not even valid CSV: the size is what is reported.
     const message = await failure('big.csv', new Uint8Array(2_000).fill(0xff), { maxBytes: 1_000 });
-    expect(message).toMatch(/^big\.csv is 0\.00191 MB, over the limit of 0\.000954 MB/);
+    expect(message).toMatch(/^big\.csv is 0\.002 MB, over the limit of 0\.001 MB/);
   });
 
   test('a 200 MB upload is refused by its size against the default 50 MB limit', async () => {
-    expect(DEFAULT_MAX_DATASET_BYTES).toBe(50 * 1_048_576);
+    expect(DEFAULT_MAX_DATASET_BYTES).toBe(50_000_000);
     // All NUL bytes: if anything but the size were checked first, this would be a "binary file" error.
-    const message = await failure('huge.csv', new Uint8Array(200 * 1_048_576));
+    const message = await failure('huge.csv', new Uint8Array(200_000_000));
     expect(message).toMatch(/^huge\.csv is 200 MB, over the limit of 50 MB\. Upload a smaller file/);
+  });
+
+  test('sizes are decimal megabytes: a 61.5 MB file is 61.5 MB, not 58.7 (MiB called MB)', async () => {
+    const message = await failure('big.csv', new Uint8Array(61_500_000));
+    expect(message).toMatch(/^big\.csv is 61\.5 MB, over the limit of 50 MB\./);
+    expect(megabytes(61_500_000)).toBe('61.5 MB');
+    expect(megabytes(20 * 1024 * 1024)).toBe('21 MB');
   });
 
   test('a file exactly at the limit is read', async () => {

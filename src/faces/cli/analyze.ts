@@ -19,6 +19,9 @@ import { oneShotRunner, runAnalysis, usageLine } from '../../workflows/analysis/
 import { analyzeDirectly } from '../../workflows/analysis/direct-run.js';
 import { readDataset } from '../../workflows/analysis/dataset.js';
 import { renderBlocksAsText } from '../../workflows/analysis/render-text.js';
+import type { AnalysisSpec } from '../../workflows/analysis/spec.js';
+import type { Table } from '../../workflows/analysis/table.js';
+import { withExampleSaid } from '../../workflows/analysis/usage-example.js';
 import { Interrupt } from './interrupt.js';
 import { printJson, readUserFile } from './io.js';
 import { limitOptions, limitsFrom, RunCliOptsSchema } from './run-options.js';
@@ -87,7 +90,7 @@ async function analyze(file: string, name: string, columns: string[], opts: Anal
   for (const warning of dataset.warnings) await note(warning);
   const registry = createTemplateRegistry();
   const template = registry.get(spec.templateId);
-  const fromColumns = columns.length > 0 ? spec.paramsFromColumns(columns, dataset.table) : {};
+  const fromColumns = columns.length > 0 ? paramsFromColumns(spec, columns, dataset.table, file) : {};
   const params = { ...fromColumns, ...parseParamArgs(template.params, opts.param, spec.templateId) };
 
   // A table the analysis cannot be computed for is reported alike on both paths: exit 1, the same message
@@ -141,6 +144,31 @@ async function analyze(file: string, name: string, columns: string[], opts: Anal
   } finally {
     interrupt.dispose();
     await engine.close();
+  }
+}
+
+/**
+ * A word as a shell reads it back: quoted when it holds spaces or characters the shell would take; a
+ * placeholder of an example (`<column>`) stays as it is, to be replaced.
+ */
+function shellWord(word: string): string {
+  if (/^[\w.,:/@%+=-]+$/.test(word) || /^<[a-z ]+>$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The analysis's parameters from the columns named; a mistake's example is a command line to type. */
+function paramsFromColumns(
+  spec: AnalysisSpec,
+  columns: string[],
+  table: Table,
+  file: string,
+): Record<string, unknown> {
+  try {
+    return spec.paramsFromColumns(columns, table);
+  } catch (err) {
+    throw withExampleSaid(err, (example) =>
+      ['scriptbox', 'analyze', file, example.analysis, ...example.columns].map(shellWord).join(' '),
+    );
   }
 }
 

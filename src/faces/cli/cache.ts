@@ -59,8 +59,10 @@ export function cacheCommand(setExitCode: (code: number) => void): Command {
   );
   command.addCommand(
     new Command('clear')
-      .description('remove every cached script and reset the counters (library scripts are not touched)')
-      .option('--json', 'print { entries, bytes } removed as one JSON object')
+      .description(
+        'remove every cached script and memoised analysis and reset the counters (library scripts are not touched)',
+      )
+      .option('--json', 'print { entries, bytes, memoEntries } removed as one JSON object')
       .action(async (raw: unknown) => {
         const opts = JsonCli.parse(raw);
         const removed = withLibrary((lib) => lib.cacheClear());
@@ -68,7 +70,11 @@ export function cacheCommand(setExitCode: (code: number) => void): Command {
           opts.json ? process.stdout : process.stderr,
           opts.json
             ? `${JSON.stringify(removed)}\n`
-            : `scriptbox: cleared the cache: ${plural(removed.entries, 'entry', 'entries')}, ${size(removed.bytes)}\n`,
+            : `scriptbox: cleared the cache: ${plural(removed.entries, 'entry', 'entries')}, ${size(removed.bytes)}` +
+                (removed.memoEntries > 0
+                  ? ` (and ${plural(removed.memoEntries, 'memoised analysis', 'memoised analyses')})`
+                  : '') +
+                '\n',
         );
         setExitCode(0);
       }),

@@ -123,7 +123,14 @@ async function converse(chatEngine: ChatEngine, opts: ChatCliOpts, stopped: Abor
     if (!stopped.aborted) await printReplies(replies, opts.outDir, opts.raw);
   };
   if (opts.file !== undefined) await send(uploadInput(opts.file));
-  const lines = createInterface({ input: process.stdin, terminal: interactive, prompt: '> ' });
+  // On a terminal readline draws the prompt and echoes what is typed (it switches the terminal to raw
+  // mode): it needs the terminal as its output, or the user types blind. Piped input has no echo to make.
+  const lines = createInterface({
+    input: process.stdin,
+    ...(interactive ? { output: process.stdout } : {}),
+    terminal: interactive,
+    prompt: '> ',
+  });
   stopped.addEventListener('abort', () => lines.close(), { once: true });
   // In a terminal readline takes Ctrl-C itself: treat it as the signal.
   lines.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));

@@ -35,8 +35,17 @@ export function generationCache(
   };
 }
 
-/** Saves a generated script under `category_task_NNN.ext`; returns its name. */
-export function saveGenerated(library: Library, request: SaveRequest): string {
+/** Where --save kept the script: its name, and whether the same source was already saved there. */
+export interface SavedAs {
+  name: string;
+  existed: boolean;
+}
+
+/**
+ * Saves a generated script under `category_task_NNN.ext`; the same source saved again under the same
+ * category and task is not copied: the library hands back the script it already has.
+ */
+export function saveGenerated(library: Library, request: SaveRequest): SavedAs {
   const { category, task } = request;
   if (category === undefined || task === undefined) {
     throw new UsageError('--save needs --category and --task (the name becomes category_task_NNN.ext)');
@@ -53,5 +62,18 @@ export function saveGenerated(library: Library, request: SaveRequest): string {
     description: request.description,
     tags: ['generated', request.generator],
   });
-  return saved.name;
+  return { name: saved.name, existed: saved.existed === true };
+}
+
+/** `saved <what> as <name>`, or that the same script was already there under that name. */
+export function describeSaved(saved: SavedAs, what?: string): string {
+  if (!saved.existed) return what === undefined ? `saved as ${saved.name}` : `saved ${what} as ${saved.name}`;
+  const already = `already saved as ${saved.name} (same source; nothing new saved)`;
+  return what === undefined ? already : `${what} ${already}`;
+}
+
+/** What --json adds for --save: `saved` (the name), and `existed: true` when nothing new was saved. */
+export function savedJson(saved: SavedAs | undefined): { saved?: string; existed?: true } {
+  if (saved === undefined) return {};
+  return { saved: saved.name, ...(saved.existed ? { existed: true as const } : {}) };
 }

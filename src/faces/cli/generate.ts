@@ -22,7 +22,14 @@ import { llmProviderFromEnv } from '../../generate/llm/provider.js';
 import { parseParamArgs } from '../../generate/param-args.js';
 import { createTemplateRegistry, type TemplateRegistry } from '../../generate/registry.js';
 import { plural } from '../../text.js';
-import { generationCache, saveGenerated, withLibrary } from './generate-library.js';
+import {
+  describeSaved,
+  generationCache,
+  saveGenerated,
+  savedJson,
+  withLibrary,
+  type SavedAs,
+} from './generate-library.js';
 import { checkForRepair } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
 import { writeText } from './io.js';
@@ -147,11 +154,11 @@ async function fromTemplate(id: string | undefined, opts: GenerateCliOpts): Prom
   });
   const out = opts.out !== undefined ? writeOut(opts.out, generated.source) : undefined;
   if (opts.json) {
-    const extra = { ...(out ? { out } : {}), ...(saved ? { saved } : {}) };
+    const extra = { ...(out ? { out } : {}), ...savedJson(saved) };
     await writeText(process.stdout, `${JSON.stringify({ ...generated, ...extra })}\n`);
   } else if (out || saved) {
     const what = `${generated.id} (${generated.language})`;
-    const done = [out && `wrote ${what} to ${out}`, saved && `saved ${what} as ${saved}`].filter(Boolean);
+    const done = [out && `wrote ${what} to ${out}`, saved && describeSaved(saved, what)].filter(Boolean);
     await writeText(process.stderr, `scriptbox: ${done.join('; ')}\n`);
     if (!out) await writeText(process.stdout, generated.source);
   } else {
@@ -189,7 +196,7 @@ async function fromPrompt(id: string | undefined, prompt: string, opts: Generate
   const language = opts.lang ?? 'python';
   const interrupt = new Interrupt();
   let generation: PromptGeneration;
-  let saved: string | undefined;
+  let saved: SavedAs | undefined;
   try {
     generation = await withLibrary(async (library) => {
       const result = await generateFromPrompt({
@@ -231,14 +238,14 @@ async function fromPrompt(id: string | undefined, prompt: string, opts: Generate
   const out =
     opts.out !== undefined && generation.source !== '' ? writeOut(opts.out, generation.source) : undefined;
   if (opts.json) {
-    const extra = { ...(out ? { out } : {}), ...(saved ? { saved } : {}) };
+    const extra = { ...(out ? { out } : {}), ...savedJson(saved) };
     await writeText(process.stdout, `${JSON.stringify({ ...generation, ...extra })}\n`);
   } else {
     // The model's code and its run's output are untrusted: escaped on a terminal unless --raw.
     if (opts.run) await writeUntrusted(process.stdout, last?.run?.stdout ?? '', opts.raw);
     else if (!out) await writeUntrusted(process.stdout, generation.source, opts.raw);
     const tries = plural(generation.attempts.length, 'attempt');
-    const kept = saved ? `; saved as ${saved}` : '';
+    const kept = saved ? `; ${describeSaved(saved)}` : '';
     const where = (out ? `; code in ${out}` : opts.run ? '; add --out <file> to keep the code' : '') + kept;
     await writeText(process.stderr, `scriptbox: ${generation.ok ? 'ok' : 'failed'} after ${tries}${where}\n`);
   }

@@ -10,6 +10,7 @@ import { UsageError } from '../../errors.js';
 import { plural } from '../../text.js';
 import {
   DEFAULT_WORKERS,
+  INSTRUMENT_POOL,
   INSTRUMENT_LANGUAGES,
   instrumentTree,
   removeInstrumentation,
@@ -116,7 +117,7 @@ async function instrument(dir: string | undefined, opts: InstrumentCli): Promise
     throw new UsageError('say where the instrumented tree goes: --out <dir>, or --in-place');
   if (opts.out !== undefined && opts.inPlace === true)
     throw new UsageError('give --out or --in-place, not both');
-  const engine = await createEngine();
+  const engine = await createEngine({ pool: INSTRUMENT_POOL });
   const interrupt = new Interrupt();
   const bar = new ProgressBar(process.stderr);
   const onProgress = (progress: InstrumentProgress): void => {
@@ -179,7 +180,8 @@ export function formatSummary(result: InstrumentResult): string {
   if (!result.dryRun) {
     lines.push(
       `  cache: ${plural(cache.hits, 'hit')}, ${plural(cache.misses, 'miss', 'misses')}` +
-        (cache.refused > 0 ? `, ${cache.refused} refused by checks` : ''),
+        (cache.refused > 0 ? `, ${cache.refused} refused by checks` : '') +
+        `; ${plural(cache.analysesReused, 'file analysis', 'file analyses')} reused`,
     );
   }
   lines.push(`  time: ${Math.round(timings.total)} ms (${perFunction.toFixed(2)} ms per function)`);

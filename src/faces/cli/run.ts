@@ -4,6 +4,7 @@
  * and a one-line summary follows on stderr; with --json stdout carries exactly one JSON object, the
  * RunResult. The exit code says what happened (see EXIT_CODES_HELP).
  */
+import { fstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { createEngine } from '../../engine/engine.js';
@@ -24,7 +25,8 @@ import {
 import { CHECK_POLICIES } from '../../check/index.js';
 import { checkedRun } from '../../workflows/checked-run.js';
 import { Interrupt } from './interrupt.js';
-import { formatSummary } from './summary.js';
+import { showOutputs } from './run-outputs.js';
+import { formatSkippedFiles, formatSummary } from './summary.js';
 import { rawOption, writeUntrusted } from './terminal-safe.js';
 
 export const EXIT_CODES_HELP = `
@@ -47,6 +49,7 @@ export function runCommand(setExitCode: (code: number) => void): Command {
   const command = new Command('run')
     .description('run a script in a fresh sandbox with hard limits')
     .argument('<file>', 'the script file, or - to read the script from stdin (then --lang is needed)')
+    .argument('[args...]', "the script's arguments, after -- (`scriptbox run s.py -- a b`: sys.argv[1:])")
     .option('--lang <language>', `${languages} (default: from the file extension)`);
   for (const option of limitOptions()) command.addOption(option);
   for (const option of netOptions()) command.addOption(option);
@@ -58,7 +61,7 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     )
     .option(
       '--stdin <path>',
-      'a file given to the script on standard input (- for our stdin; default: empty)',
+      'a file given to the script on standard input (- for ours; default: ours when piped or redirected, else empty)',
     )
     .addOption(envOption())
     .option('--out-dir <dir>', 'copy the files the script writes under out/ into this directory')
@@ -71,12 +74,33 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     )
     .addOption(new Option('--unsafe-no-sandbox', 'run WITHOUT isolation (dangerous; trusted code only)'))
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (file: string, raw: unknown) => {
-      setExitCode(await runScript(file, RunCliOptsSchema.parse(raw)));
+    .action(async (file: string, args: string[], raw: unknown) => {
+      setExitCode(await runScript(file, args, RunCliOptsSchema.parse(raw)));
     });
 }
 
-async function runScript(file: string, opts: RunCliOpts): Promise<number> {
+/**
+ * Whether our stdin carries data for the script: a pipe (`cat data.csv | scriptbox run s.py`; a socket
+ * when a Node parent spawned us) or a redirected file. Not a terminal (nobody means to type the data) nor
+ * /dev/null and other devices (nothing to read), so an interactive or detached run never waits on stdin.
+ */
+function stdinIsPiped(): boolean {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket() || stat.isFile();
+  } catch {
+    return false; // no stdin at all
+  }
+}
+
+/** The script's stdin: --stdin when given (- for ours), else ours when piped; undefined for empty. */
+async function scriptStdin(file: string, opts: RunCliOpts): Promise<Buffer | undefined> {
+  if (opts.stdin !== undefined) return stdinOption(opts.stdin);
+  // With `-` our stdin was the script itself.
+  return file !== '-' && stdinIsPiped() ? readAll(process.stdin) : undefined;
+}
+
+async function runScript(file: string, args: string[], opts: RunCliOpts): Promise<number> {
   if (file === '-' && opts.lang === undefined) {
     throw new UsageError('reading the script from stdin (-) needs --lang, e.g. --lang python');
   }
@@ -84,7 +108,7 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
     throw new UsageError('the script and --stdin cannot both come from standard input');
   }
   const source = file === '-' ? (await readAll(process.stdin)).toString('utf8') : readScript(file);
-  const stdin = await stdinOption(opts.stdin);
+  const stdin = await scriptStdin(file, opts);
   if (opts.unsafeNoSandbox) await writeText(process.stderr, UNSAFE_WARNING);
 
   // One run per process: a warm pool would only start a sandbox nobody uses. On the command line the user
@@ -107,6 +131,7 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
         engine.run({
           language: runtime.name,
           source,
+          ...(args.length > 0 ? { args } : {}),
           ...(stdin !== undefined ? { stdin } : {}),
           ...(opts.env.length > 0 ? { env: envFrom(opts.env) } : {}),
           files: opts.input.map((path) => ({ path })),
@@ -120,7 +145,7 @@ async function runScript(file: string, opts: RunCliOpts): Promise<number> {
     interrupt.dispose();
     await engine.close();
   }
-  await report(result, opts.json, opts.raw);
+  await report(result, opts.json, opts.raw, opts.outDir);
   return interrupt.exitCode ?? exitCodeForResult(result);
 }
 
@@ -128,7 +153,7 @@ function readScript(file: string): string {
   return readUserFile(file, 'script file').toString('utf8');
 }
 
-async function report(result: RunResult, json: boolean, raw: boolean): Promise<void> {
+async function report(result: RunResult, json: boolean, raw: boolean, outDir?: string): Promise<void> {
   if (json) {
     await writeText(process.stdout, `${JSON.stringify(result)}\n`);
     return;
@@ -140,10 +165,13 @@ async function report(result: RunResult, json: boolean, raw: boolean): Promise<v
     await err(`scriptbox: check ${line}:${column} ${severity} ${rule}: ${message}\n`);
   }
   await writeUntrusted(process.stdout, result.stdout, raw);
+  const imageLines = await showOutputs(result, raw, outDir === undefined ? undefined : resolve(outDir));
   await err(result.stderr);
   // Start the summary on its own line: after the script's stderr, or after its stdout on a shared terminal.
   const last =
     result.stderr !== '' ? result.stderr : process.stdout.isTTY && process.stderr.isTTY ? result.stdout : '';
   const newline = last === '' || last.endsWith('\n') ? '' : '\n';
   await err(`${newline}scriptbox: ${formatSummary(result)}\n`);
+  for (const line of imageLines) await err(`scriptbox: ${line}\n`);
+  for (const line of formatSkippedFiles(result)) await err(`scriptbox: ${line}\n`);
 }

@@ -94,7 +94,8 @@ function saveCommand(): Command {
       );
       if (json) return printJson(saved);
       await out(`${saved.name}\n`);
-      await note(`saved ${saved.name} (${saved.language}, version 1)`);
+      if (saved.existed) await note(`already saved as ${saved.name} (same source; nothing new saved)`);
+      else await note(`saved ${saved.name} (${saved.language}, version 1)`);
     });
 }
 

@@ -27,6 +27,7 @@ const ServeCliOptsSchema = z
     port: z.number().int().min(0).max(65_535),
     json: z.boolean().default(false),
     grace: z.number().int().min(0).optional(),
+    filesTtl: z.number().int().min(1_000).optional(),
   })
   .extend(NetCliOptsSchema.shape);
 type ServeCliOpts = z.infer<typeof ServeCliOptsSchema>;
@@ -53,6 +54,14 @@ export function serveCommand(setExitCode: (code: number) => void): Command {
     .option('--host <host>', 'address to listen on (this machine only unless you change it)', '127.0.0.1')
     .option('--port <port>', 'TCP port (0: any free port)', parsePort, 8080)
     .option('--grace <seconds>', 'on shutdown, how long runs in flight may finish (default 10)', parseSeconds)
+    .option(
+      '--files-ttl <seconds>',
+      "how long a run's out/ files too big to return inline stay downloadable by their url (default 3600)",
+      (value: string) => {
+        if (Number(value) < 1) throw new InvalidArgumentError('expected at least 1 second.');
+        return parseSeconds(value);
+      },
+    )
     .option('--json', 'print where it listens as one JSON object on stdout');
   // The operator's policy: the most any request (run, session, extraction) may be granted; none by default.
   for (const option of netOptions()) command.addOption(option);
@@ -79,6 +88,7 @@ async function startServer(
     llm,
     logger: true,
     ...(opts.grace !== undefined ? { limits: { shutdownGraceMs: opts.grace } } : {}),
+    ...(opts.filesTtl !== undefined ? { runFiles: { ttlMs: opts.filesTtl } } : {}),
   });
   const toolbox = createToolbox({
     engine,

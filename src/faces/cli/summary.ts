@@ -43,6 +43,24 @@ export function formatSummary(result: RunResult): string {
   return parts.join(' · ');
 }
 
+/** Listed one by one up to this many; more are summed up in one line. */
+const SKIPPED_LISTED = 5;
+
+/**
+ * One warning line per out/ file the run did not return (`out/big.bin not returned: ...`), or the first
+ * few and a count when there are many: a file never disappears without a word.
+ */
+export function formatSkippedFiles(result: RunResult): string[] {
+  const skipped = result.filesSkipped;
+  const shown = skipped.length > SKIPPED_LISTED ? skipped.slice(0, SKIPPED_LISTED - 1) : skipped;
+  const where = (path: string): string => (path === '.' ? 'out/' : `out/${path}`);
+  const lines = shown.map((file) => `warning: ${where(file.path)} not returned: ${file.reason}`);
+  const rest = skipped.length - shown.length;
+  if (rest > 0)
+    lines.push(`warning: ${rest} more out/ entries not returned (--json lists them in filesSkipped)`);
+  return lines;
+}
+
 const netBytes = (bytes: number): string => (bytes === 0 ? '0 B' : formatBytes(bytes));
 
 /** `net 3 requests, 1.2 MiB in, 0.4 KiB out, refused evil.example:443 (not on the allowlist)`. */

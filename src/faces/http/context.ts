@@ -10,6 +10,7 @@ import type { Library } from '../../library/types.js';
 import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { InFlight, SessionStore } from './inflight.js';
 import type { RuntimeVersions } from './piston.js';
+import type { RunFiles } from './run-files.js';
 
 export interface ServerContext {
   engine: Engine;
@@ -21,6 +22,8 @@ export interface ServerContext {
   inflight: InFlight;
   sessions: SessionStore;
   versions: RuntimeVersions;
+  /** One-shot runs' files kept for download by url. */
+  runFiles: RunFiles;
 }
 
 export interface GuardedWork<T> {

@@ -9,7 +9,7 @@ import { ERROR_TABLE, ScriptboxError, type ErrorCode } from '../../errors.js';
 import { PISTON_WORDS } from './piston.js';
 
 export interface ErrorBody {
-  error: { code: string; message: string; issues?: string[] };
+  error: { code: string; message: string; issues?: string[]; details?: Record<string, unknown> };
 }
 
 interface Described {
@@ -78,9 +78,12 @@ export function describeError(
   if (status >= 500) internal(known);
   const { message, issues } = inFaceWords(known, words);
   const retry = known.data['retryAfterSeconds'];
+  // Facts a client may act on (a 410's session: when it ended, how long it was idle), as fields.
+  const details: unknown = known.data['details'];
+  const detailed = typeof details === 'object' && details !== null ? { details: { ...details } } : {};
   return {
     status,
-    body: { error: { code: known.code, message, ...(issues ? { issues } : {}) } },
+    body: { error: { code: known.code, message, ...(issues ? { issues } : {}), ...detailed } },
     ...(typeof retry === 'number' ? { retryAfterSeconds: Math.max(1, Math.ceil(retry)) } : {}),
   };
 }

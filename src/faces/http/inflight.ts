@@ -6,6 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Session } from '../../engine/session.js';
+import { SessionGoneError, SessionTombstones } from '../../engine/session-tombstones.js';
 import type { Principal } from '../../access/guard-types.js';
 import { ScriptboxError } from '../../errors.js';
 
@@ -77,12 +78,14 @@ export class InFlight {
 }
 
 /** A principal's identity for ownership: its token, or its name when there are no tokens. */
-function ownerKey(principal: Principal): string {
+export function ownerKey(principal: Principal): string {
   return principal.tokenId !== null ? `token:${principal.tokenId}` : `name:${principal.name}`;
 }
 
 export class SessionStore {
   private readonly sessions = new Map<string, { session: Session; owner: string }>();
+  /** Sessions that ended recently: a call to one is 410 saying how and when, not a bare 404. */
+  private readonly tombstones = new SessionTombstones();
 
   constructor(private readonly maxPerPrincipal: number) {}
 
@@ -103,14 +106,27 @@ export class SessionStore {
     this.sessions.set(session.id, { session, owner: ownerKey(principal) });
   }
 
-  /** The session `id` if `principal` owns it and it is open; SESSION_NOT_FOUND otherwise (also for others'). */
+  /** The open sessions `principal` owns, oldest first. */
+  list(principal: Principal): Session[] {
+    this.prune();
+    const owner = ownerKey(principal);
+    return [...this.sessions.values()].filter((entry) => entry.owner === owner).map((entry) => entry.session);
+  }
+
+  /**
+   * The session `id` if `principal` owns it and it is open; SESSION_CLOSED (410) if it was theirs and ended
+   * recently; SESSION_NOT_FOUND otherwise (also for others', open or ended).
+   */
   get(id: string, principal: Principal): Session {
+    this.prune();
     const entry = this.sessions.get(id);
-    if (!entry || entry.owner !== ownerKey(principal) || entry.session.closed) {
-      if (entry?.session.closed) this.sessions.delete(id);
+    if (!entry || entry.owner !== ownerKey(principal)) {
+      const gone = this.tombstones.find(id, ownerKey(principal));
+      if (gone) throw new SessionGoneError(gone, 'POST /v1/sessions');
       throw new ScriptboxError(
         'SESSION_NOT_FOUND',
-        `no open session ${id} (it closed, or was never yours); create one with POST /v1/sessions`,
+        `no session ${id} for this caller (never one of its sessions, or it ended over a day ago); ` +
+          'create one with POST /v1/sessions',
       );
     }
     return entry.session;
@@ -119,7 +135,10 @@ export class SessionStore {
   async close(id: string, principal: Principal): Promise<void> {
     const session = this.get(id, principal);
     this.sessions.delete(id);
-    await session.close();
+    const closing = session.close();
+    // At once (close() marks it closed before it awaits): a call racing the close gets 410, not 404.
+    this.tombstones.record(session.info(), ownerKey(principal));
+    await closing;
   }
 
   async closeAll(reason: string): Promise<void> {
@@ -128,7 +147,12 @@ export class SessionStore {
     await Promise.allSettled(all.map((session) => session.close(reason)));
   }
 
+  /** Moves the sessions that ended on their own (idle timeout, sandbox gone) to the tombstones. */
   private prune(): void {
-    for (const [id, entry] of this.sessions) if (entry.session.closed) this.sessions.delete(id);
+    for (const [id, entry] of this.sessions) {
+      if (!entry.session.closed) continue;
+      this.sessions.delete(id);
+      this.tombstones.record(entry.session.info(), entry.owner);
+    }
   }
 }

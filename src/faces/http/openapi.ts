@@ -41,6 +41,12 @@ const ERROR_SCHEMA: Json = {
         code: { type: 'string', description: 'Stable error code, e.g. INVALID_OPTIONS, RATE_LIMITED' },
         message: { type: 'string', description: 'What went wrong and what to do' },
         issues: { type: 'array', items: { type: 'string' }, description: 'Each problem as `path: message`' },
+        details: {
+          type: 'object',
+          description:
+            'Facts to act on, for some codes: SESSION_CLOSED (410) gives the session id, reason, expired, ' +
+            'createdAt, lastUsedAt, endedAt, idleMs and idleTimeoutMs',
+        },
       },
     },
   },

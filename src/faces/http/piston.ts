@@ -74,31 +74,6 @@ export function pistonProblem(body: unknown): string | null {
   return null;
 }
 
-/** Statements that put `args` after the script name in the script's argv, per runner. */
-function argsPrologue(spec: RuntimeSpec, args: string[]): string | null {
-  const list = JSON.stringify(args); // JSON strings are valid Python and JavaScript string literals
-  if (spec.runner === 'python') return `import sys as _sbx_sys; _sbx_sys.argv[1:] = ${list}; del _sbx_sys\n`;
-  if (spec.runner === 'node') return `process.argv.push(...${list});`;
-  if (spec.interpreter.endsWith('/bash')) {
-    return `set -- ${args.map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ')};`;
-  }
-  return null;
-}
-
-/**
- * The source with `args` set before it runs (scriptbox itself passes no arguments). JavaScript and bash get
- * the statement on the first line, so line numbers stay; Python on a line of its own (a compound statement
- * cannot follow `;`). A shebang line stays first. Null when the runtime cannot take arguments.
- */
-export function withArgs(spec: RuntimeSpec, source: string, args: string[]): string | null {
-  if (args.length === 0) return source;
-  const prologue = argsPrologue(spec, args);
-  if (prologue === null) return null;
-  if (!source.startsWith('#!')) return prologue + source;
-  const end = source.indexOf('\n');
-  return end === -1 ? `${source}\n${prologue}` : source.slice(0, end + 1) + prologue + source.slice(end + 1);
-}
-
 /** Each limit Piston has, by its Piston name: what messages about a limit say on the Piston routes. */
 const PISTON_NAMES: Partial<Record<keyof PartialLimits, string>> = {
   timeoutMs: 'run_timeout',

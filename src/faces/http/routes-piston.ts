@@ -9,7 +9,6 @@ import {
   PistonExecuteResultSchema,
   PistonExecuteSchema,
   PistonRuntimesSchema,
-  withArgs,
 } from './piston.js';
 import { route, type Route } from './route.js';
 
@@ -56,11 +55,7 @@ export function pistonRoutes(ctx: ServerContext): Route[] {
         if (!spec) throw new UnknownRuntimeError(`${body.language}-${body.version} runtime is unknown`);
         const limits = pistonLimits(body);
         const [main, ...inputs] = body.files;
-        const source = withArgs(spec, main ? pistonContent(main).toString() : '', body.args);
-        if (source === null) {
-          const issue = `args are not supported for ${spec.name}; pass input on stdin`;
-          throw new InvalidOptionsError(issue, [issue]);
-        }
+        const source = main ? pistonContent(main).toString() : '';
         const files = inputs.map((file, i) => ({
           name: file.name ?? `file${i + 1}`,
           content: pistonContent(file),
@@ -76,6 +71,7 @@ export function pistonRoutes(ctx: ServerContext): Route[] {
               language: spec.name,
               source,
               stdin: body.stdin,
+              args: body.args,
               files,
               limits,
               signal,

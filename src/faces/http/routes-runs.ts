@@ -1,4 +1,6 @@
-/** One-shot runs (JSON and Server-Sent Events) and batch runs. */
+/**
+ * One-shot runs (JSON and Server-Sent Events), the files they leave for download, and batch runs.
+ */
 import { z } from 'zod';
 import type { EncodedFile, RunOpts } from '../../engine/options.js';
 import { BatchResultSchema } from '../../engine/batch.js';
@@ -7,7 +9,8 @@ import { checkedRun } from '../../workflows/checked-run.js';
 import { guarded, guardedRun, networkAudit, type ServerContext } from './context.js';
 import { describeError } from './errors.js';
 import { route, type Route } from './route.js';
-import { BatchBodySchema, decodeFiles, RunBodySchema } from './schemas.js';
+import { KeptFilesSchema } from './run-files.js';
+import { BatchBodySchema, decodeFiles, FileBytesSchema, RunBodySchema } from './schemas.js';
 import { SseWriter } from './sse.js';
 
 interface RunInput {
@@ -38,8 +41,22 @@ export function runInputs(
   };
 }
 
+const RunFileParamsSchema = z
+  .object({
+    id: z.string().min(1).describe("The run's id, as its file's url names it"),
+    '*': z.string().min(1).describe("The file's path under out/, as the result lists it"),
+  })
+  .strict();
+
+/** A file name safe in a header; the full name goes in filename* (RFC 6266). */
+function contentDisposition(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const plain = name.replace(/[^\w.-]/g, '_');
+  return `attachment; filename="${plain}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
 /** The text of a run's event stream (Server-Sent Events). */
-const EventStreamSchema = z
+export const EventStreamSchema = z
   .string()
   .describe(
     'Server-Sent Events: `stdout` and `stderr` (data: text as a JSON string), then `result` (data: a ' +
@@ -65,18 +82,56 @@ export function runRoutes(ctx: ServerContext): Route[] {
           target: language,
           network: body.network,
           work: (signal) =>
-            checkedRun({
-              language,
-              source: body.source,
-              policy: body.checks,
-              run: () =>
-                engine.run({
-                  language,
-                  source: body.source,
-                  ...runInputs(body, signal, networkAudit(ctx, principal)),
-                }),
-            }),
+            ctx.runFiles.around(principal, (outDir) =>
+              checkedRun({
+                language,
+                source: body.source,
+                policy: body.checks,
+                run: () =>
+                  engine.run({
+                    language,
+                    source: body.source,
+                    ...runInputs(body, signal, networkAudit(ctx, principal)),
+                    outDir,
+                  }),
+              }),
+            ),
         });
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/v1/runs/:id/files',
+      tag: 'runs',
+      summary:
+        'The files of a one-shot run kept for download (those that came back with a `url`), and when they expire',
+      params: RunFileParamsSchema.omit({ '*': true }),
+      response: { schema: KeptFilesSchema },
+      handle: ({ params, principal }) => Promise.resolve(ctx.runFiles.list(params.id, principal)),
+    }),
+    route({
+      method: 'GET',
+      url: '/v1/runs/:id/files/*',
+      tag: 'runs',
+      summary:
+        'Download a file a one-shot run wrote under out/ that came back with a `url` instead of its content ' +
+        "(too big to inline): with the same token as the run, until the server's files TTL passes after the " +
+        'run (`scriptbox serve --files-ttl`, default 1 hour). Sent as an attachment with its media type.',
+      params: RunFileParamsSchema,
+      response: { schema: FileBytesSchema, contentType: 'application/octet-stream' },
+      handle: async ({ params, reply, principal }) => {
+        const file = await ctx.runFiles.openFile(params.id, params['*'], principal);
+        return (
+          reply
+            .type(file.mediaType)
+            .header('content-length', file.bytes)
+            .header('content-disposition', contentDisposition(params['*']))
+            // The bytes are a script's: never sniffed, never run as a page of this origin.
+            .header('x-content-type-options', 'nosniff')
+            .header('content-security-policy', "sandbox; default-src 'none'")
+            .header('cache-control', 'private, no-store')
+            .send(file.stream)
+        );
       },
     }),
     route({
@@ -105,19 +160,22 @@ export function runRoutes(ctx: ServerContext): Route[] {
             work: async (signal) => {
               const sse = new SseWriter(reply);
               try {
-                const result: RunResult = await checkedRun({
-                  language,
-                  source: body.source,
-                  policy: body.checks,
-                  run: () =>
-                    engine.run({
-                      language,
-                      source: body.source,
-                      ...runInputs(body, signal, networkAudit(ctx, principal)),
-                      onStdout: (text) => sse.send('stdout', text),
-                      onStderr: (text) => sse.send('stderr', text),
-                    }),
-                });
+                const result: RunResult = await ctx.runFiles.around(principal, (outDir) =>
+                  checkedRun({
+                    language,
+                    source: body.source,
+                    policy: body.checks,
+                    run: () =>
+                      engine.run({
+                        language,
+                        source: body.source,
+                        ...runInputs(body, signal, networkAudit(ctx, principal)),
+                        outDir,
+                        onStdout: (text) => sse.send('stdout', text),
+                        onStderr: (text) => sse.send('stderr', text),
+                      }),
+                  }),
+                );
                 sse.send('result', result);
                 return result;
               } catch (err) {

@@ -18,6 +18,7 @@ import {
 } from '../../engine/options.js';
 import { OutputFileInfoSchema, RunResultSchema } from '../../engine/result.js';
 import { SessionOptsSchema, SessionRunOptsSchema } from '../../engine/session.js';
+import { SessionInfoSchema } from '../../engine/session-info.js';
 import { GenerateFromTemplateOptsSchema, TemplateGenerationSchema } from '../../generate/from-template.js';
 import { GenerateFromPromptOptsSchema, PromptGenerationSchema } from '../../generate/llm/generate.js';
 import { TemplateDetailsSchema, TemplateInfoSchema } from '../../generate/registry.js';
@@ -72,6 +73,7 @@ export const SessionRunBodySchema = SessionRunOptsSchema.omit(NOT_OVER_HTTP).ext
   ...RunExtras,
   files: encodedFilesOf(SessionRunOptsSchema.shape.files),
 });
+export type SessionRunBody = z.output<typeof SessionRunBodySchema>;
 
 /** POST /v1/sessions/:id/files (JSON form; raw bytes with `?name=` work too). */
 export const UploadBodySchema = z
@@ -155,8 +157,18 @@ export const SessionParamsSchema = z
   .object({ id: z.string().min(1).describe('The session id from POST /v1/sessions') })
   .strict();
 
+/**
+ * One rule for session file paths: relative to the work dir, as GET /v1/sessions/:id/files lists them. A
+ * run's `files[].path` is relative to out/ (as in every RunResult), so its file is `out/<path>` here.
+ */
 export const SessionFileParamsSchema = SessionParamsSchema.extend({
-  '*': z.string().min(1).describe('Relative path of the file in the work dir'),
+  '*': z
+    .string()
+    .min(1)
+    .describe(
+      "Path of the file relative to the session's work dir, as GET /v1/sessions/{id}/files lists it. A " +
+        "run's files[].path is relative to out/, so that file is out/<path> (the url each run file carries)",
+    ),
 });
 
 export const TemplateParamsSchema = z
@@ -181,16 +193,23 @@ export const VersionSchema = z
   })
   .describe('What this server is and runs');
 
-/** 201 of POST /v1/sessions. */
-export const SessionCreatedSchema = z.object({
-  id: SessionParamsSchema.shape.id,
-  language: z.string().describe('The runtime of the session'),
-});
+/** 201 of POST /v1/sessions, GET /v1/sessions/:id: the engine's own description of a session. */
+export const SessionSchema = SessionInfoSchema;
+
+/** GET /v1/sessions. */
+export const SessionListSchema = z
+  .object({ sessions: z.array(SessionInfoSchema).describe('Oldest first') })
+  .describe("The caller's open sessions (with tokens, those created with the same token)");
 
 /** The files of a session work dir (listed, or just written). */
 export const SessionFilesSchema = z
   .object({
-    files: z.array(OutputFileInfoSchema).describe('Paths relative to the work dir, with their sizes'),
+    files: z
+      .array(OutputFileInfoSchema)
+      .describe(
+        'Paths relative to the work dir (download each at GET /v1/sessions/{id}/files/<path>), with their ' +
+          'sizes; runtime caches (.cache/, .scriptbox-run/) are not listed',
+      ),
   })
   .describe('The files of the work dir');
 

@@ -6,6 +6,7 @@
  * library it is given: close() drains runs (cancelling them after the grace period), closes the sessions,
  * then the engine and the library.
  */
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Engine } from '../../engine/engine.js';
@@ -19,6 +20,7 @@ import type { ServerContext } from './context.js';
 import { sendError } from './errors.js';
 import { InFlight, SessionStore } from './inflight.js';
 import { RuntimeVersions } from './piston.js';
+import { RunFiles, RunFilesOptsSchema } from './run-files.js';
 import type { Route } from './route.js';
 import { extractRoutes } from './routes-extract.js';
 import { generateRoutes } from './routes-generate.js';
@@ -92,6 +94,9 @@ export const ServerOptsSchema = z
         'The model for POST /v1/generate and POST /v1/extract with a prompt (default: none; see llmProviderFromEnv)',
       ),
     limits: ServerLimitsSchema.optional().describe('Request and shutdown limits'),
+    runFiles: RunFilesOptsSchema.optional().describe(
+      "One-shot runs' out/ files too big to return inline: kept for download by url for ttlMs",
+    ),
     logger: z.boolean().optional().describe('Log each request as JSON on stderr (default false)'),
   })
   .strict();
@@ -104,6 +109,7 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const { engine, library, guard } = opts;
   let templates = opts.templates;
+  const runFiles = await RunFiles.open(opts.runFiles?.dir ?? join(library.home, 'run-files'), opts.runFiles);
   const ctx: ServerContext = {
     engine,
     library,
@@ -113,6 +119,7 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
     inflight: new InFlight(),
     sessions: new SessionStore(limits.sessionsPerPrincipal),
     versions: new RuntimeVersions(),
+    runFiles,
   };
   const app = Fastify({
     logger: opts.logger === true ? { level: 'info', stream: process.stderr } : false,
@@ -205,6 +212,7 @@ export async function createServer(raw: ServerOpts): Promise<FastifyInstance> {
       await engine.close();
     } finally {
       library.close();
+      await runFiles.close();
     }
   });
   return app;

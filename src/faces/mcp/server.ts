@@ -38,7 +38,9 @@ export const MCP_INSTRUCTIONS =
   '(no network). Use run_code for one-off runs, sessions (session_create, session_upload, session_run) to ' +
   'work on files across runs, check_code to check without running, generate_from_template/list_templates ' +
   'for ready-made scripts, and the library tools to keep scripts. A failing script is a result (ok false, ' +
-  'error.kind), not a tool error. Saved scripts are resources at scriptbox://scripts/{name}.';
+  'error.kind), not a tool error. Images (figures, charts, image files written to out/) come as image ' +
+  'blocks and other small out/ files as embedded resources (their bytes are left out of the JSON). Saved ' +
+  'scripts are resources at scriptbox://scripts/{name}.';
 
 function packageVersion(): string {
   // src/faces/mcp/ and dist/faces/mcp/ are both three levels below package.json.

@@ -2,7 +2,8 @@
  * One MCP tools/call: confirm destructive tools with the user (elicitation, or an explicit `confirm: true`
  * from clients that cannot ask), admit metered tools through the service guard, run the tool through the
  * registry (validation, timeout, cancellation by the client), charge CPU, audit, and answer with the
- * structured output plus readable text. Failures are tool results with isError, never protocol errors
+ * structured output plus readable text, and its images and files as image and resource blocks (their
+ * bytes then left out of the structured output: see tools/media.ts). Failures are tool results with isError, never protocol errors
  * (text `CODE: message`, see errors.ts).
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -12,7 +13,9 @@ import { z } from 'zod';
 import type { Principal, ServiceGuard } from '../../access/guard-types.js';
 import type { EgressEvent } from '../../network/proxy.js';
 import type { Tool, ToolRegistry } from '../../tools/index.js';
+import { splitMedia } from '../../tools/media.js';
 import { toolErrorText } from './errors.js';
+import { mediaBlocks } from './media-blocks.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -129,7 +132,12 @@ export async function callTool(
     });
     if (tool.metered && result.cpuMs > 0) guard?.chargeCpu(principal, result.cpuMs);
     audit({ ok: true, cached: result.cached, cpuMs: result.cpuMs });
-    return { content: [{ type: 'text', text: result.text }], structuredContent: result.output };
+    const { media, rest } = splitMedia(result.output);
+    return {
+      content: [{ type: 'text', text: result.text }, ...mediaBlocks(media)],
+      // The same object without the bytes the blocks carry (only optional fields are left out).
+      structuredContent: media.length > 0 ? (rest as Record<string, unknown>) : result.output,
+    };
   } catch (err) {
     const message = toolErrorText(err);
     audit({ ok: false, error: message });

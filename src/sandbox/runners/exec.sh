@@ -5,9 +5,10 @@
 # closes every other fd, runs the syntax check (a failure is reported on fd 3 and nothing runs; success
 # is `ok`), closes fd 3, exports the job's environment variables and replaces itself with the command.
 printf 'ready\n' >&3
-read -r _ file count env_count <&6 || exit 0
+read -r _ file count env_count arg_count <&6 || exit 0
 # Then `count` files as `<name-length> <size>\n<name><bytes>`, `env_count` variables as `NAME=VALUE\0`
-# (read as data, never evaluated; exported only right before the exec), then the script, up to EOF.
+# (read as data, never evaluated; exported only right before the exec), `arg_count` arguments as `ARG\0`,
+# then the script, up to EOF.
 for ((i = 0; i < ${count:-0}; i++)); do
   read -r name_length size <&6
   IFS= LC_ALL=C read -r -N "$name_length" name <&6
@@ -19,6 +20,12 @@ for ((i = 0; i < ${env_count:-0}; i++)); do
   env_entries+=("$entry")
 done
 unset entry
+script_args=()
+for ((i = 0; i < ${arg_count:-0}; i++)); do
+  IFS= LC_ALL=C read -r -d '' entry <&6
+  script_args+=("$entry")
+done
+unset entry
 IFS= read -r -d '' source <&6
 (umask 0222 && printf '%s' "$source" >"$file")
 unset source
@@ -27,7 +34,8 @@ for fd in /proc/self/fd/*; do
   # 255 is the fd bash reads this file from (close-on-exec already).
   if ((fd > 3 && fd != 255)); then eval "exec ${fd}>&-"; fi
 done
-set -- "${@//\{file\}/$file}"
+set -- "${@//\{file\}/$file}" "${script_args[@]}"
+unset -v script_args
 n=$1
 shift
 if ((n > 0)); then

@@ -3,7 +3,8 @@
 # its work dir), and writes the job's files and script. It compiles the script first (a syntax error is reported on
 # fd 3 and nothing runs; success is `ok`), closes every fd but 0-2, sets the job's environment variables,
 # then runs the script as __main__ (scriptbox_python.py, shared with the session runner, sets the module
-# path and runs it).
+# path and runs it). Figures, display() items and an uncaught error also go to .scriptbox-run/outputs.jsonl
+# (scriptbox_python.py says how), read by the host after the run.
 import os
 import sys
 
@@ -15,9 +16,10 @@ GO_FD = 6
 
 
 def wait_for_job():
-    """Waits for the job (until EOF): `go <file> <n> <m>\n`, n files as `<name-length> <size>\n<name><bytes>`,
-    m environment variables as `NAME=VALUE\0`, then the script source. Writes the files (read-only) and
-    the script; returns the script's name, its source and the variables (bytes to bytes)."""
+    """Waits for the job (until EOF): `go <file> <n> <m> <k>\n`, n files as `<name-length> <size>\n<name>
+    <bytes>`, m environment variables as `NAME=VALUE\0`, k arguments as `ARG\0`, then the script source.
+    Writes the files (read-only) and the script; returns the script's name, its source, the variables
+    (bytes to bytes) and the arguments."""
     os.write(STATUS_FD, b"ready\n")
     chunks = []
     while True:
@@ -41,8 +43,12 @@ def wait_for_job():
         entry, _, rest = rest.partition(b"\0")
         key, _, value = entry.partition(b"=")
         env[key] = value
+    args = []
+    for _ in range(int(words[4]) if len(words) > 4 else 0):
+        arg, _, rest = rest.partition(b"\0")
+        args.append(arg.decode("utf-8", "surrogateescape"))
     write_new(name, rest)
-    return name, rest, env
+    return name, rest, env, args
 
 
 def write_new(name, data):
@@ -70,7 +76,7 @@ def preload(modules):
 def main():
     scriptbox_python.set_module_path()
     preload(sys.argv[1:])
-    path, source, env = wait_for_job()
+    path, source, env, args = wait_for_job()
     try:
         code = compile(source, os.path.basename(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as err:
@@ -85,10 +91,18 @@ def main():
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     # Output appears as it is produced, and survives a kill at a limit.
     sys.stdout.reconfigure(line_buffering=True)
+    # Rich outputs (figures, display(), the error) go to .scriptbox-run/.
+    scriptbox_python.prepare_display(os.getcwd())
     # The job's variables, byte for byte as the host sent them; the script and its children see them.
     os.environb.update(env)
 
-    return scriptbox_python.run_as_main(code, path)
+    filename = os.path.basename(path)
+    status = scriptbox_python.run_as_main(
+        code, path, lambda err: scriptbox_python.emit(scriptbox_python.error_item(err, filename)), args
+    )
+    # Figures still open (never shown, or shown before an error) are part of the result too.
+    scriptbox_python.emit_figures()
+    return status
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 # scriptbox session supervisor: the resident, trusted process of a session sandbox, started as
 #   python3 -I -S session.py python [module-to-preload ...]    (runs Python in-process, forked per run)
 #   python3 -I -S session.py exec <interpreter> [args ...]     (execs `<interpreter> [args] <file>` per run)
+#   python3 -I -S session.py python-state [module ...]         (stateful: runs keep their state, Holder)
+#   python3 -I -S session.py exec-state <program> [args ...]   (stateful: a holder program, Node or bash)
 # No script code ever runs in this process. It is not dumpable (nothing can read its memory or fds) and
 # holds CAP_SYS_ADMIN (and CAP_SYS_CHROOT) inside the sandbox's user namespace only, under a seccomp
 # profile of its own that allows just what it needs beyond a run's.
@@ -22,6 +24,9 @@
 #   {"op": "put", "id", "name", "data" (base64), "append", "last"}: one chunk of an upload, written to a
 #       temporary name and renamed into place with the last chunk; never through a link.
 #   {"op": "kill"}: kill the running run and everything it started.
+# Stateful sessions (StatefulSupervisor): the state lives in an untrusted holder process in the run
+# namespace; each run is a fork of it, and only a run that finishes becomes the state (its exit event
+# says "state": "updated"); a run that dies leaves the state it started from ("kept"). out/ is kept.
 import base64
 import ctypes
 import json
@@ -33,12 +38,16 @@ import shutil
 import signal
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the runner's dir out
 import scriptbox_python  # noqa: E402  (shared with the other Python runner; it sets the real path)
+import session_holder  # noqa: E402  (the state holder of stateful Python sessions, forked from us)
 
 STATUS_FD = 3
 CONTROL_FD = 6
+DISPLAY_DIR = ".scriptbox-run"
+STANDBY_WAIT_S = 0.25
 RUN_FILTER = "/.scriptbox/run.bpf"
 MAX_FRAME = 16 << 20
 
@@ -112,7 +121,7 @@ def own_proc():
     check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mounting /proc")
 
 
-def confine_run(mount_ns, run_filter):
+def confine_run(mount_ns, run_filter, oom_score_adj=b"1000"):
     """In the run's child, before any script code: the mount namespace its init made (its own /proc),
     no capabilities, the run's filter."""
     work = os.getcwd()
@@ -120,7 +129,7 @@ def confine_run(mount_ns, run_filter):
     os.chdir(work)
     check(libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
     adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-    os.write(adj, b"1000")  # under memory pressure the run goes, not the session
+    os.write(adj, oom_score_adj)  # under memory pressure the run goes, not the session
     os.close(adj)
     drop_capabilities()
     install_filter(run_filter)
@@ -155,7 +164,8 @@ class RunNamespace:
             raise OSError(0, "the run namespace could not be made")
         self.pid_ns, self.mount_ns = fds
         self.init = os.pidfd_open(self.init_pid)
-        self.known = before | {1, os.getpid(), self.init_pid}
+        self.base = frozenset(before | {1, os.getpid(), self.init_pid})
+        self.known = set(self.base)
 
     def enter(self):
         """From now on, every process we fork starts in the namespace."""
@@ -280,17 +290,33 @@ class ProtocolError(Exception):
     pass
 
 
-def run_python(code, path):
-    """In the run's child: become the script, in a fresh __main__."""
+def run_python(code, path, args):
+    """In the run's child: become the script, in a fresh __main__, with rich outputs as one-shot runs
+    have them (figures, display(), the error's name, value and traceback)."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.stdin = open(0, "r", closefd=False)
-    status = scriptbox_python.run_as_main(code, path)
+    scriptbox_python.prepare_display(os.getcwd())
+    name = os.path.basename(path)
+    status = scriptbox_python.run_as_main(
+        code, path, lambda err: scriptbox_python.emit(scriptbox_python.error_item(err, name)), args)
+    try:
+        scriptbox_python.emit_figures()
+    except Exception:
+        pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:
             pass
     os._exit(status)
+
+
+def run_args(job):
+    """A run's command-line arguments (checked by the host too: script-env.ts)."""
+    args = job.get("args") or []
+    if not isinstance(args, list) or not all(isinstance(arg, str) and "\0" not in arg for arg in args):
+        raise ValueError("the run's args are not a list of strings")
+    return args
 
 
 def run_env(job):
@@ -307,13 +333,26 @@ def run_env(job):
     return variables
 
 
-def fresh_out_dir():
-    """An empty out/, whatever an earlier run left at that name (rmtree never follows links)."""
-    if os.path.isdir("out") and not os.path.islink("out"):
-        shutil.rmtree("out")
-    elif os.path.lexists("out"):
+def fresh_dir(name):
+    """An empty directory `name`, whatever an earlier run left at that name."""
+    no_path(name)
+    os.mkdir(name)
+
+
+def no_path(name):
+    """Nothing at `name` (whatever an earlier run left there; rmtree never follows links)."""
+    if os.path.isdir(name) and not os.path.islink(name):
+        shutil.rmtree(name)
+    elif os.path.lexists(name):
+        os.unlink(name)
+
+
+def out_dir():
+    """out/ as a directory, kept with what earlier runs wrote (a stateful session's)."""
+    if os.path.islink("out") or (os.path.lexists("out") and not os.path.isdir("out")):
         os.unlink("out")
-    os.mkdir("out")
+    if not os.path.lexists("out"):
+        os.mkdir("out")
 
 
 class Supervisor:
@@ -324,10 +363,13 @@ class Supervisor:
         self.namespace = namespace
 
     def serve_run(self, job, control):
-        fresh_out_dir()
+        fresh_dir("out")
+        no_path(DISPLAY_DIR)  # the run's display channel (rich outputs) starts empty: a run that dies
+        # before it starts shows nothing of an earlier one
         path = job["file"]
         source = base64.b64decode(job.get("source") or "")
         env = run_env(job)
+        args = run_args(job)
         # Earlier runs own the work dir: never write through whatever they left at this name.
         if os.path.lexists(path):
             os.unlink(path)
@@ -345,7 +387,7 @@ class Supervisor:
                         "column": err.offset or 0, "message": "%s: %s" % (type(err).__name__, err.msg)})
                 return
         try:
-            status, error = self.run_in_namespace(code, path, env, job, control)
+            status, error = self.run_in_namespace(code, path, env, args, job, control)
         finally:
             if not self.namespace.clear():
                 raise ProtocolError("a run's processes could not be killed")
@@ -353,13 +395,13 @@ class Supervisor:
             raise ProtocolError("the run namespace's init died")
         finish_run(job["id"], status, error)
 
-    def run_in_namespace(self, code, path, env, job, control):
+    def run_in_namespace(self, code, path, env, args, job, control):
         """Forks the run into the namespace and waits for its first process; returns (status, error)."""
         stdin_read, stdin_write = os.pipe()
         setup_read, setup_write = os.pipe()
         pid = os.fork()
         if pid == 0:
-            self.become_run(code, path, env, stdin_read, setup_write)
+            self.become_run(code, path, env, args, stdin_read, setup_write)
         os.close(stdin_read)
         os.close(setup_write)
         problem = read_all(setup_read)
@@ -370,7 +412,7 @@ class Supervisor:
         stdin = base64.b64decode(job.get("stdin") or "")
         return wait_for(pid, self.namespace, control, stdin_write, stdin), None
 
-    def become_run(self, code, path, env, stdin_read, setup_write):
+    def become_run(self, code, path, env, args, stdin_read, setup_write):
         """In the child: confine, set the run's variables, then run the script. Never returns."""
         try:
             os.setsid()
@@ -384,9 +426,9 @@ class Supervisor:
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # the setup pipe too: the host hears "started"
         os.environb.update(env)  # this child's alone: the next run starts from the supervisor's environment
         if self.mode == "python":
-            run_python(code, path)
+            run_python(code, path, args)
         try:
-            argv = self.command + [path]
+            argv = self.command + [path] + args
             os.execve(argv[0], argv, os.environ)
         except OSError as err:
             os.write(2, ("scriptbox: cannot start %s: %s\n" % (self.command[0], err.strerror)).encode())
@@ -426,6 +468,390 @@ class Supervisor:
             report({"event": "put", "id": job.get("id"), "ok": False, "error": message})
 
 
+class Holder:
+    """The supervisor's side of a stateful session's state holder (session_holder.py for Python, an
+    exec'd program for Node and bash): an untrusted process in the run namespace that keeps the state.
+    It writes into two pipes of its own that the supervisor copies to the host only while a run is under
+    way (and drains between runs), so nothing it or a run leaves behind can write into the host's streams
+    outside a run's window or after its token. Python's holder forks the next run's process between runs
+    (its standby); the holder a finished run replaced (obsolete) goes once that run is reported."""
+
+    def __init__(self, supervisor):
+        self.supervisor = supervisor
+        self.out_r, self.out_w = os.pipe()
+        self.err_r, self.err_w = os.pipe()
+        for fd in (self.out_r, self.err_r):
+            os.set_blocking(fd, False)
+        self.pid = None
+        self.pidfd = None
+        self.standby = None  # (our pid, its pid in the run namespace)
+        self.obsolete = None
+        self.commands = None
+        self.events = None
+        self.pending = b""
+
+    @property
+    def known(self):
+        return self.supervisor.namespace.known
+
+    def start(self):
+        """Forks a new holder (an empty state); returns once it said `ready`."""
+        supervisor = self.supervisor
+        self.forget()
+        commands_r, commands_w = os.pipe()
+        events_r, events_w = os.pipe()
+        setup_r, setup_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                confine_run(supervisor.namespace.mount_ns, supervisor.run_filter, b"0")
+                null = os.open("/dev/null", os.O_RDONLY)
+                for source, target in ((null, 0), (self.out_w, 1), (self.err_w, 2), (commands_r, 3),
+                                       (events_w, 4)):
+                    os.dup2(source, target)
+                os.closerange(5, os.sysconf("SC_OPEN_MAX"))  # the setup pipe too
+            except BaseException as err:
+                try:
+                    os.write(setup_w, str(err).encode("utf-8", "replace") or b"unknown error")
+                finally:
+                    os._exit(127)
+            if supervisor.mode == "python-state":
+                session_holder.serve()
+                os._exit(0)
+            try:
+                os.execve(supervisor.command[0], supervisor.command, os.environ)
+            except OSError as err:
+                os.write(2, ("scriptbox: cannot start %s: %s\n" % (supervisor.command[0], err.strerror)).encode())
+            os._exit(127)
+        for fd in (commands_r, events_w, setup_w):
+            os.close(fd)
+        problem = read_all(setup_r)
+        if problem:
+            os.waitpid(pid, 0)
+            raise ProtocolError("cannot start the session's state: " + problem.decode("utf-8", "replace"))
+        self.close_channels()
+        self.commands, self.events, self.pending = commands_w, events_r, b""
+        self.adopt(pid)
+        line = self.next_event(timeout=30)
+        if line != ["ready"]:
+            raise ProtocolError("the session's state holder did not start (%r)" % (line,))
+        self.prepare_standby()
+
+    def forget(self):
+        """Kills what is left of an earlier holder (it died, or stopped answering)."""
+        for pid in (self.pid, self.obsolete, self.standby and self.standby[0]):
+            if pid is not None:
+                kill_quietly(pid)
+                self.known.discard(pid)
+        self.standby = self.obsolete = None
+
+    def adopt(self, pid):
+        """`pid` (in our own numbering) holds the state from now on."""
+        if self.pid is not None:
+            self.known.discard(self.pid)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.known.add(pid)
+
+    def promote(self, pid):
+        """The run `pid` finished: it is the state now; the holder it came from goes once the run is
+        reported (retire_obsolete)."""
+        if pid == self.pid:
+            return  # a holder that runs cells itself (Node)
+        self.obsolete = self.pid
+        self.adopt(pid)
+        self.known.add(self.obsolete)  # not a stray of the run: it goes after the run is reported
+
+    def retire_obsolete(self):
+        if self.obsolete is not None:
+            kill_quietly(self.obsolete)
+            self.known.discard(self.obsolete)
+            self.obsolete = None
+
+    def prepare_standby(self):
+        """Python: has the holder fork the next run's process now, outside any run."""
+        if self.supervisor.mode != "python-state" or self.standby is not None or not self.alive():
+            return
+        write_all(self.commands, b"standby\n")
+        # Briefly: the holder runs unbilled meanwhile (a fork takes milliseconds). One that does not answer
+        # in time is stopped all the same; its next run goes to the holder itself.
+        deadline = time.monotonic() + STANDBY_WAIT_S
+        while True:
+            words = self.next_event(timeout=max(0, deadline - time.monotonic()))
+            if not words:
+                return  # no answer: the next run goes to the holder itself
+            if len(words) == 2 and words[0] == "standby" and words[1].isdigit():
+                pid = outer_pid(int(words[1]))
+                if pid is not None and pid not in self.supervisor.namespace.base:
+                    self.standby = (pid, int(words[1]))
+                    self.known.add(pid)
+                return
+
+    def take_standby(self):
+        """The standby, now the run's process (no longer ours to keep), or None."""
+        standby, self.standby = self.standby, None
+        if standby is not None:
+            self.known.discard(standby[0])
+        return standby
+
+    def processes(self):
+        return [pid for pid in (self.pid, self.standby and self.standby[0]) if pid is not None]
+
+    def pause(self):
+        """Between runs the state is stopped: nothing a run left in it (a thread, a timer) runs, writes,
+        forks or uses CPU outside a run's window and limits. Returns once it has stopped."""
+        for pid in self.processes():
+            kill_quietly(pid, signal.SIGSTOP)
+        for pid in self.processes():
+            for _ in range(2000):
+                if task_state(pid) in ("T", None):
+                    break
+                select.select([], [], [], 0.0005)
+
+    def resume(self):
+        for pid in self.processes():
+            kill_quietly(pid, signal.SIGCONT)
+
+    def tasks(self):
+        """The tasks (threads) of the state's processes: the host counts them as the session's idle ones
+        (the obsolete holder, and the standby about to be forked, included)."""
+        count = (self.obsolete is not None) + (self.supervisor.mode == "python-state")
+        try:
+            with open("/proc/%d/status" % self.pid, "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"Threads:"):
+                        return count + int(line.split()[1])
+        except (OSError, ValueError, TypeError):
+            pass
+        return count
+
+    def close_channels(self):
+        for fd in (self.commands, self.events):
+            if fd is not None:
+                os.close(fd)
+
+    def alive(self):
+        return self.pidfd is not None and not select.select([self.pidfd], [], [], 0)[0]
+
+    def next_event(self, timeout=None):
+        """The next event line as words; None on timeout, [] when the holder's side closed."""
+        while b"\n" not in self.pending:
+            if not select.select([self.events], [], [], timeout)[0]:
+                return None
+            chunk = os.read(self.events, 4096)
+            if not chunk:
+                return []
+            self.pending += chunk
+            if len(self.pending) > 4096:
+                raise ProtocolError("the state holder sent a line of more than 4 KiB")
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line.decode("ascii", "replace").split(" ")
+
+    def drop_events(self):
+        """Forgets event lines a run has not asked for (a standby that died between runs)."""
+        while self.next_event(timeout=0):
+            pass
+
+    def drain(self, relay):
+        """Reads what both pipes hold now: copied to our stdout/stderr during a run, else dropped."""
+        for source, target in ((self.out_r, 1), (self.err_r, 2)):
+            while True:
+                try:
+                    chunk = os.read(source, 1 << 16)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    break
+                if relay:
+                    write_all(target, chunk)
+
+
+def kill_quietly(pid, number=signal.SIGKILL):
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
+
+
+def task_state(pid):
+    """A process's state letter (R, S, T...), None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def outer_pid(inner):
+    """Our number for the process that is `inner` in the run namespace (its NSpid's last field)."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % name, "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"NSpid:"):
+                        fields = line.split()[1:]
+                        if len(fields) == 2 and int(fields[1]) == inner:
+                            return int(name)
+                        break
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+class StatefulSupervisor(Supervisor):
+    """Runs every run on the session's state (see Holder and session_holder.py): only a run that finishes
+    becomes the new state; a run that dies leaves the state it started from."""
+
+    def __init__(self, mode, command, run_filter, namespace):
+        super().__init__(mode, command, run_filter, namespace)
+        self.holder = Holder(self)
+        self.holder.start()
+
+    def serve_run(self, job, control):
+        out_dir()
+        no_path(DISPLAY_DIR)
+        source = base64.b64decode(job.get("source") or "")
+        env = run_env(job)
+        if self.mode == "python-state":
+            try:
+                compile(source, "<cell>", "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+                if not isinstance(err, SyntaxError):
+                    err = SyntaxError(str(err) or type(err).__name__)
+                report({"event": "syntax", "id": job["id"], "line": err.lineno or 0,
+                        "column": err.offset or 0, "message": "%s: %s" % (type(err).__name__, err.msg)})
+                return
+        holder = self.holder
+        state = "updated"
+        if not holder.alive():
+            holder.start()
+            state = "reset"
+        holder.drain(relay=False)
+        holder.drop_events()
+        holder.resume()
+        directory = "/tmp/.scriptbox-run-%s" % os.urandom(8).hex()
+        os.mkdir(directory, 0o700)
+        try:
+            write_new(os.path.join(directory, "cell" + (".py" if self.mode == "python-state" else "")), source)
+            write_new(os.path.join(directory, "stdin"), base64.b64decode(job.get("stdin") or ""))
+            write_new(os.path.join(directory, "env.json"), json.dumps(
+                {k.decode(): v.decode("utf-8") for k, v in env.items()}).encode("utf-8"))
+            args = run_args(job)
+            write_new(os.path.join(directory, "args.json"), json.dumps(args).encode("utf-8"))
+            # bash: each variable's earlier value is kept to restore after the run (session_bash.sh).
+            write_new(os.path.join(directory, "env.sh"), b"".join(
+                b"__scriptbox_keep %s\nexport %s=%s\n" % (k, k, shell_quote(v)) for k, v in env.items()
+            ) + b"set -- %s\n" % b" ".join(shell_quote(arg.encode("utf-8", "surrogateescape")) for arg in args))
+            standby = holder.take_standby()
+            write_all(holder.commands, ("run %d %s\n" % (job["id"], directory)).encode("ascii"))
+            code, outcome = self.wait_run(job, control, standby)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+            holder.pause()
+            if not self.namespace.clear():
+                raise ProtocolError("a run's processes could not be killed")
+            holder.drain(relay=True)
+        if not self.namespace.alive():
+            raise ProtocolError("the run namespace's init died")
+        if outcome != "updated":
+            state = outcome
+        status = None if code is None else (code << 8 if code >= 0 else -code)
+        finish_run(job["id"], status, state=state, state_tasks=holder.tasks())
+        # Reported: what the run's end leaves to do is done while the host reads the result.
+        holder.retire_obsolete()
+        holder.resume()
+        holder.prepare_standby()
+        holder.pause()
+
+    def wait_run(self, job, control, standby):
+        """Copies the run's output while it runs; returns (exit code, -signal or None; what became of the
+        state: "updated", "kept" (the run died, the state it started from stays) or "reset" (lost))."""
+        holder = self.holder
+        run_id = str(job["id"])
+        child = None  # the run's process: (pid, pidfd); the holder itself when it runs cells (Node)
+        started = killed = False
+        try:
+            while True:
+                watch = [holder.events, holder.out_r, holder.err_r, CONTROL_FD, holder.pidfd]
+                if child is not None:
+                    watch.append(child[1])
+                readable = [] if b"\n" in holder.pending else select.select(watch, [], [])[0]
+                if holder.out_r in readable or holder.err_r in readable:
+                    holder.drain(relay=True)
+                if CONTROL_FD in readable and control.kill_requested() and not killed:
+                    killed = True
+                    self.kill_run(child, started)
+                if holder.events in readable or b"\n" in holder.pending:
+                    words = holder.next_event(timeout=0)
+                    if words == []:
+                        return None, "reset"
+                    if words and len(words) == 3 and words[1] == run_id:
+                        if words[0] == "started" and not started:
+                            started = True
+                            report({"event": "started", "id": job["id"]})
+                            inner = int(words[2]) if words[2].isdigit() else -1
+                            pid = standby[0] if standby and standby[1] == inner else outer_pid(inner)
+                            if pid is not None and pid not in self.namespace.base:
+                                try:
+                                    child = (pid, os.pidfd_open(pid))
+                                except ProcessLookupError:
+                                    pass  # gone already: its holder reports how it ended
+                            if killed:
+                                self.kill_run(child, started)
+                        elif words[0] == "done" and child is not None:
+                            holder.drain(relay=True)
+                            holder.promote(child[0])
+                            return int(words[2]), "updated"
+                        elif words[0] == "died":
+                            return int(words[2]), "kept"
+                    elif words and len(words) == 3 and words[0] == "died" and words[1] == "?" and started:
+                        return int(words[2]), "kept"  # its standby, which had started this run
+                if child is not None and child[1] in readable and child[0] != holder.pid:
+                    # The run died: its holder says how (a moment's grace), else it was a kill.
+                    words = holder.next_event(timeout=0.2)
+                    if words and len(words) == 3 and words[0] == "died" and words[1] in (run_id, "?"):
+                        return int(words[2]), "kept"
+                    return None, "kept" if holder.alive() else "reset"
+                if holder.pidfd in readable and (child is None or child[0] == holder.pid):
+                    return None, "reset"  # the holder itself died, and its state with it
+        finally:
+            if child is not None:
+                os.close(child[1])
+
+    def kill_run(self, child, started):
+        """Kills the run and everything it started, never the state it started from; a holder that runs
+        cells itself (Node) is interrupted first, and killed (its state with it) only if it goes on."""
+        holder = self.holder
+        if not started:
+            kill_quietly(holder.pid)  # it never started the run: a holder that no longer answers
+        elif child is not None and child[0] == holder.pid:
+            kill_quietly(holder.pid, signal.SIGINT)
+            if not select.select([holder.events], [], [], 0.5)[0]:
+                kill_quietly(holder.pid)
+        self.namespace.kill_all()
+
+
+def shell_quote(value):
+    return b"'" + value.replace(b"'", b"'\\''") + b"'"
+
+
+def write_new(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
 def bad_name(name):
     """Why an upload name is refused (the host checks first; this is the runner's own guard)."""
     if not isinstance(name, str) or name == "":
@@ -458,7 +884,7 @@ def read_all(fd):
         chunks.append(chunk)
 
 
-def finish_run(run_id, status, error=None):
+def finish_run(run_id, status, error=None, state=None, state_tasks=None):
     """Ends both output streams with a fresh token and reports the exit. Nothing of the run is left by
     now: the run namespace holds only its init."""
     token = os.urandom(16).hex()
@@ -469,6 +895,9 @@ def finish_run(run_id, status, error=None):
              "signal": signal.Signals(-code).name if code < 0 else None, "token": token}
     if error:
         event["error"] = error
+    if state:
+        event["state"] = state
+        event["stateTasks"] = state_tasks
     report(event)
 
 
@@ -533,15 +962,20 @@ def main():
         run_filter = handle.read()
     namespace = RunNamespace(run_filter)
     failed = []
-    if mode == "python":
+    if mode in ("python", "python-state"):
         scriptbox_python.set_module_path()
         failed = preload(command)
         sys.stdout.reconfigure(line_buffering=True)
     # Only now: once our children go to another pid namespace we can start no thread (CLONE_THREAD
     # needs our own), and preloading numpy starts OpenBLAS's threads. Whatever an import forked stays out.
     namespace.enter()
-    supervisor = Supervisor(mode, command, run_filter, namespace)
-    report({"event": "ready", "preloadFailed": failed})
+    stateful = StatefulSupervisor if mode.endswith("-state") else Supervisor
+    supervisor = stateful(mode, command, run_filter, namespace)
+    ready = {"event": "ready", "preloadFailed": failed}
+    if stateful is StatefulSupervisor:
+        supervisor.holder.pause()
+        ready["stateTasks"] = supervisor.holder.tasks()
+    report(ready)
     control = Control()
     try:
         for job in control.frames():

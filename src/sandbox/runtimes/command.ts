@@ -19,20 +19,28 @@ export function runnerHostPath(runner: RuntimeSpec['runner']): string {
  * runs are forked from it, other runtimes' runs are exec'd from a fork of it.
  */
 export const SESSION_SUPERVISOR_FILE = 'session.py';
-/** Runtimes with sessions (exec runtimes have none yet). */
-const SESSION_RUNNERS = ['python', 'node'] as const;
-export type SessionRunner = (typeof SESSION_RUNNERS)[number];
+/** The state holders of stateful sessions: Python's is forked from the supervisor, the others exec'd. */
+const SESSION_HOLDER_FILES = {
+  python: 'session_holder.py',
+  node: 'session_node.mjs',
+  bash: 'session_bash.sh',
+} as const;
 
-export function hasSessions(spec: RuntimeSpec): spec is RuntimeSpec & { runner: SessionRunner } {
-  return (SESSION_RUNNERS as readonly string[]).includes(spec.runner);
+/** Runtimes with sessions: Python and Node, and bash (a persistent shell); other exec runtimes have none. */
+export function hasSessions(spec: RuntimeSpec): boolean {
+  return spec.runner !== 'exec' || spec.interpreter === BASH;
 }
 
 /** The module both Python runners import from their own directory (module path, running __main__). */
 const PYTHON_SHARED_FILE = 'scriptbox_python.py';
+/** scriptbox's matplotlib backend (`module://scriptbox_display`), next to the shared module that finds it. */
+const PYTHON_DISPLAY_FILE = 'scriptbox_display.py';
 
 /** Runner files a sandbox needs besides `runnerFile` itself. */
 export function runnerCompanions(runnerFile: string): string[] {
-  return runnerFile.endsWith('.py') ? [PYTHON_SHARED_FILE] : [];
+  if (runnerFile === SESSION_SUPERVISOR_FILE)
+    return [PYTHON_SHARED_FILE, PYTHON_DISPLAY_FILE, ...Object.values(SESSION_HOLDER_FILES)];
+  return runnerFile.endsWith('.py') ? [PYTHON_SHARED_FILE, PYTHON_DISPLAY_FILE] : [];
 }
 
 /** What a sandbox granted network runs besides its runner (see egress-layout.ts). */
@@ -45,6 +53,8 @@ export function loadRunners(): Map<string, string> {
     ...Object.values(RUNNER_FILES),
     SESSION_SUPERVISOR_FILE,
     PYTHON_SHARED_FILE,
+    PYTHON_DISPLAY_FILE,
+    ...Object.values(SESSION_HOLDER_FILES),
     ...EGRESS_FILES,
   ];
   return new Map(names.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
@@ -52,16 +62,22 @@ export function loadRunners(): Map<string, string> {
 
 /**
  * argv that starts the supervisor of a session: for Python it is the runtime's own interpreter, which
- * first imports `preload`; for others `python` (an interpreter path) supervises and execs the runtime.
+ * first imports `preload`; for others `python` (an interpreter path) supervises and execs the runtime
+ * per run, or once, its state holder, when the session is stateful.
  */
 export function sessionCommand(
-  spec: RuntimeSpec & { runner: SessionRunner },
+  spec: RuntimeSpec,
   preload: string[],
   python: string,
+  stateful: boolean,
 ): string[] {
   const supervisor = `${RUNNER_DIR}/${SESSION_SUPERVISOR_FILE}`;
-  if (spec.runner === 'python') return [spec.interpreter, ...spec.args, supervisor, 'python', ...preload];
-  return [python, '-I', '-S', supervisor, 'exec', spec.interpreter, ...spec.args];
+  if (spec.runner === 'python')
+    return [spec.interpreter, ...spec.args, supervisor, stateful ? 'python-state' : 'python', ...preload];
+  const head = [python, '-I', '-S', supervisor];
+  if (!stateful) return [...head, 'exec', spec.interpreter, ...spec.args];
+  const holder = SESSION_HOLDER_FILES[spec.runner === 'node' ? 'node' : 'bash'];
+  return [...head, 'exec-state', spec.interpreter, ...spec.args, `${RUNNER_DIR}/${holder}`];
 }
 
 /** Stands for the script's file name in runner argv; the runner learns the name with its job. */

@@ -15,6 +15,7 @@ import type { Session } from '../../engine/session.js';
 import type { GenerationCache } from '../../generate/cache.js';
 import { generateFromTemplate } from '../../generate/from-template.js';
 import type { TemplateRegistry } from '../../generate/registry.js';
+import { megabytes } from '../../text.js';
 import type { Dataset } from './dataset.js';
 import type { AnalysisSpec, Block } from './spec.js';
 
@@ -114,6 +115,34 @@ function parseResult(stdout: string): Record<string, unknown> | undefined {
   }
 }
 
+export interface PresentedResult {
+  spec: AnalysisSpec;
+  result: Record<string, unknown>;
+  blocks: Block[];
+}
+
+/**
+ * The analysis result in a script's output, presented as runAnalysis presents it: the JSON object a `stats`
+ * template prints last names its template, so a saved copy of an analysis script (a library script run
+ * again) reads like the analysis did. Undefined when the output is no such result, or no longer has its
+ * analysis's shape (an edited copy): that output is shown as it is.
+ */
+export function presentedResult(
+  stdout: string,
+  analyses: readonly AnalysisSpec[],
+): PresentedResult | undefined {
+  const result = parseResult(stdout);
+  const template = result?.['template'];
+  const spec = analyses.find((analysis) => analysis.templateId === template);
+  if (result === undefined || spec === undefined || typeof result['error'] === 'string') return undefined;
+  try {
+    return { spec, result, blocks: spec.present(result) };
+  } catch {
+    // present() validates the shape it reads (zod); an edited script's own shape is shown raw instead.
+    return undefined;
+  }
+}
+
 function failureMessage(spec: AnalysisSpec, run: RunResult): string {
   const printed = parseResult(run.stdout);
   if (printed && typeof printed.error === 'string') return `${spec.name}: ${printed.error}`;
@@ -127,11 +156,10 @@ function failureMessage(spec: AnalysisSpec, run: RunResult): string {
   return `${spec.name} failed: ${run.error?.message ?? `exit code ${String(run.exitCode)}`}`;
 }
 
-/** "ran in 41 ms · CPU 35 ms · peak memory 61 MB". */
+/** "ran in 41 ms · CPU 35 ms · peak memory 63.9 MB" (decimal MB, as every size a person reads). */
 export function usageLine(run: RunResult): string {
   const { wallMs, cpuMs, peakMemoryBytes } = run.usage;
-  const memory =
-    peakMemoryBytes > 0 ? ` · peak memory ${Math.max(1, Math.round(peakMemoryBytes / 1_048_576))} MB` : '';
+  const memory = peakMemoryBytes > 0 ? ` · peak memory ${megabytes(peakMemoryBytes)}` : '';
   return `ran in ${Math.round(wallMs)} ms · CPU ${Math.round(cpuMs)} ms${memory}`;
 }
 

@@ -19,7 +19,8 @@ import { inferTable } from './dataset-infer.js';
 import { readXlsx } from './dataset-xlsx.js';
 import type { Table } from './table.js';
 
-export const DEFAULT_MAX_DATASET_BYTES = 50 * 1_048_576;
+/** 50 MB, decimal (text.ts megabytes() says it so). */
+export const DEFAULT_MAX_DATASET_BYTES = 50_000_000;
 
 export type DatasetFormat = 'csv' | 'tsv' | 'xlsx';
 

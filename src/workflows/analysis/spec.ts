@@ -33,6 +33,12 @@ export interface AnalysisSpec {
    * district": descriptive → group_summary).
    */
   whenGrouped?: string;
+  /**
+   * True when the analysis takes the horizontal-axis column first (scatter's x, then y). "Y vs X" and
+   * "plot Y against X" put Y on the vertical axis, as people say them, so a natural request naming two
+   * columns that way gives them to it as X, Y; "X and Y" keeps its order.
+   */
+  takesXFirst?: boolean;
   /** True when the script writes chart PNGs under out/. */
   charts: boolean;
   /**

@@ -8,7 +8,9 @@ import { InvalidOptionsError } from '../../errors.js';
 import { runAnalysis, sessionRunner, usageLine, type AnalysisRun } from '../analysis/analyze.js';
 import type { Dataset } from '../analysis/dataset.js';
 import type { AnalysisSpec } from '../analysis/spec.js';
-import { columnsText, noDatasetReplies, numericColumnsText } from './help.js';
+import { messageWithExample } from '../analysis/usage-example.js';
+import { closeNames, didYouMean } from './close-names.js';
+import { columnsText, noDatasetReplies, numericColumnsText, scriptCommandText } from './help.js';
 import type { AnalysisRequest } from './intent.js';
 import { progress, text, type Turn } from './turn.js';
 import { plural, quoted } from '../../text.js';
@@ -19,6 +21,18 @@ function columnHelp(dataset: Dataset): ChatReply {
   return text(
     `Columns of ${dataset.sourceName}: ${columnsText(table)}. Numeric: ${numericColumnsText(table)}.`,
   );
+}
+
+/** ` Did you mean price?` for a mistyped column; for several, which column each may have meant. */
+function closeColumnsText(unknown: readonly string[], dataset: Dataset): string {
+  const names = dataset.table.columns.map((column) => column.name);
+  const [only] = unknown;
+  if (unknown.length === 1 && only !== undefined) return didYouMean(only, names, (name) => quoted([name]));
+  const meant = unknown
+    .map((typed) => ({ typed, close: closeNames(typed, names, 1)[0] }))
+    .filter((entry) => entry.close !== undefined)
+    .map((entry) => `${quoted([entry.close ?? ''])} for ${quoted([entry.typed])}`);
+  return meant.length > 0 ? ` Did you mean ${meant.join(', ')}?` : '';
 }
 
 /** Saves a template's script to the library (for "generate code …"), so "run code <name>" finds it. */
@@ -55,14 +69,18 @@ export async function analysisTurn(
   if (!dataset) return noDatasetReplies();
   if (request.unknown.length > 0) {
     const which = request.unknown.length === 1 ? 'is no column' : 'are no columns';
-    return [text(`${quoted(request.unknown)} ${which} of ${dataset.sourceName}.`), columnHelp(dataset)];
+    const close = closeColumnsText(request.unknown, dataset);
+    return [
+      text(`${quoted(request.unknown)} ${which} of ${dataset.sourceName}.${close}`),
+      columnHelp(dataset),
+    ];
   }
   let params: Record<string, unknown>;
   try {
     params = spec.paramsFromColumns(request.columns, dataset.table);
   } catch (err) {
     if (!(err instanceof InvalidOptionsError)) throw err;
-    return [text(err.message), columnHelp(dataset)];
+    return [text(messageWithExample(err, scriptCommandText)), columnHelp(dataset)];
   }
   const { registry, limits } = turn.chat;
   progress(turn, 'generating', `writing the ${spec.name} script`);

@@ -18,6 +18,7 @@ import { ANALYSES } from '../analysis/analyses/index.js';
 import { DEFAULT_MAX_DATASET_BYTES } from '../analysis/dataset.js';
 import { previewBlocks } from '../analysis/dataset-preview.js';
 import { analysisTurn } from './analysis-turn.js';
+import { didYouMean } from './close-names.js';
 import { isYes, settle } from './confirm.js';
 import { Conversation } from './conversation.js';
 import { ConversationStore } from './conversations.js';
@@ -30,11 +31,12 @@ import {
   startReplies,
   unknownReplies,
 } from './help.js';
-import { parseIntent, type Intent } from './intent.js';
+import { parseIntent, type Intent, type ParseContext } from './intent.js';
 import { deleteCodeTurn, listCodeTurn, runCodeTurn, updateCodeTurn } from './library-turn.js';
 import { llmScriptTurn } from './llm-turn.js';
 import { scriptReplies } from './script-replies.js';
 import { text, type ChatParts, type Turn } from './turn.js';
+import { correctedMessage, unknownCommandText } from './typos.js';
 import type { ChatEngine, ChatInput, ChatReply } from './types.js';
 import { uploadTurn } from './upload-turn.js';
 
@@ -101,6 +103,8 @@ export function createChatEngine(opts: ChatEngineOpts): ChatEngine {
   const openSession = (signal?: AbortSignal) =>
     opts.engine.createSession({
       language: 'python',
+      // Each analysis script stands alone (as it is saved and re-run): a fresh process per run.
+      state: 'fresh',
       preload: SESSION_PRELOAD,
       limits,
       idleTimeoutMs: opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
@@ -143,12 +147,16 @@ async function answer(turn: Turn, input: ChatInput): Promise<ChatReply[]> {
 function textTurn(turn: Turn, message: string): Promise<ChatReply[]> | ChatReply[] {
   if (message.trim() === '') return helpReplies(helpContext(turn));
   if (isYes(message)) return [text('Nothing is waiting for a yes right now.')];
+  return intentTurn(turn, parseIntent(message, parseContext(turn)));
+}
+
+/** What the message parser knows: the analyses, and the loaded dataset's columns. */
+function parseContext(turn: Turn): ParseContext {
   const dataset = turn.conversation.dataset;
-  const intent = parseIntent(message, {
+  return {
     analyses: turn.chat.analyses,
     columns: dataset ? dataset.table.columns.map((column) => column.name) : [],
-  });
-  return intentTurn(turn, intent);
+  };
 }
 
 function intentTurn(turn: Turn, intent: Intent): Promise<ChatReply[]> | ChatReply[] {
@@ -160,8 +168,15 @@ function intentTurn(turn: Turn, intent: Intent): Promise<ChatReply[]> | ChatRepl
       return helpReplies(helpContext(turn));
     case 'list-analyses':
       return analysesReplies(helpContext(turn));
-    case 'unknown-analysis':
-      return [text(`There is no analysis "${intent.name}".`), ...analysesReplies(helpContext(turn))];
+    case 'unknown-analysis': {
+      const close = didYouMean(
+        intent.name,
+        chat.analyses.map((spec) => spec.name),
+      );
+      return [text(`There is no analysis "${intent.name}".${close}`), ...analysesReplies(helpContext(turn))];
+    }
+    case 'unknown-command':
+      return [text(unknownCommandText(intent.command, intent.args))];
     case 'analysis':
       return analysisTurn(turn, intent);
     case 'preview':
@@ -181,8 +196,19 @@ function intentTurn(turn: Turn, intent: Intent): Promise<ChatReply[]> | ChatRepl
     case 'generate-code':
       return generateCodeTurn(turn, intent.request, intent.analysis);
     case 'free':
-      return chat.llm ? llmScriptTurn(turn, chat.llm, intent.text) : unknownReplies(helpContext(turn));
+      return chat.llm ? llmScriptTurn(turn, chat.llm, intent.text) : notUnderstood(turn, intent.text);
   }
+}
+
+/** A message that means nothing (and no LLM to hand it to): what it may have meant, else the help. */
+function notUnderstood(turn: Turn, message: string): ChatReply[] {
+  const meant = correctedMessage(message, parseContext(turn));
+  if (meant === null) return unknownReplies(helpContext(turn));
+  return [
+    text(
+      `I did not understand that. Did you mean "${meant}"? Send it as you meant it; "help" lists the rest.`,
+    ),
+  ];
 }
 
 function generateCodeTurn(

@@ -2,7 +2,9 @@
  * The chat's help texts: the greeting, what is possible (with examples that use the loaded dataset's real
  * column names), the list of analyses, and the answer to a message nobody understood.
  */
+import { columnRoles } from '../analysis/column-roles.js';
 import type { AnalysisSpec } from '../analysis/spec.js';
+import type { AnalysisExample } from '../analysis/usage-example.js';
 import { isNumericColumn, type Table } from '../analysis/table.js';
 import { text, type Turn } from './turn.js';
 import type { ChatReply } from './types.js';
@@ -44,29 +46,42 @@ function quoteName(name: string): string {
   return /^\S+$/.test(name) && !/["']/.test(name) ? name : `"${name.replaceAll('"', '')}"`;
 }
 
+/** `/script regression price "floor area"`: an analysis call as the chat takes it. */
+export function scriptCommandText(example: AnalysisExample): string {
+  return ['/script', example.analysis, ...example.columns.map(quoteName)].join(' ');
+}
+
+/** True unless the analysis would group rows by a column that makes a poor group (an id, a key). */
+function groupsByCategory(params: Record<string, unknown>, categories: readonly string[]): boolean {
+  const by = params['by'];
+  return typeof by !== 'string' || categories.includes(by);
+}
+
 /**
- * A `/script` example for `spec` with the table's own columns: the first choice of columns (two numbers;
- * a text column; a number and a text column; one number; none) its paramsFromColumns accepts.
+ * A `/script` example for `spec` with the table's own columns: the first choice of columns (two measures;
+ * a category; a measure and a category; one measure; none) its paramsFromColumns accepts and that groups,
+ * if at all, by a category. Identifiers (`id`, `customer_id`, a row counter) and keys with a value per row
+ * are never suggested (column-roles.ts).
  */
 export function datasetExample(spec: AnalysisSpec, table: Table): string | null {
-  const numbers = table.columns.filter(isNumericColumn).map((column) => column.name);
-  const texts = table.columns.filter((column) => column.type === 'text').map((column) => column.name);
-  const [firstText] = texts;
-  const [firstNumber, secondNumber] = numbers;
+  const { measures, categories } = columnRoles(table);
+  const [firstCategory] = categories;
+  const [firstNumber, secondNumber] = measures;
   const choices: string[][] = [
     ...(firstNumber !== undefined && secondNumber !== undefined ? [[firstNumber, secondNumber]] : []),
-    ...(firstText !== undefined ? [[firstText]] : []),
-    ...(firstNumber !== undefined && firstText !== undefined ? [[firstNumber, firstText]] : []),
+    ...(firstCategory !== undefined ? [[firstCategory]] : []),
+    ...(firstNumber !== undefined && firstCategory !== undefined ? [[firstNumber, firstCategory]] : []),
     ...(firstNumber !== undefined ? [[firstNumber]] : []),
     [],
   ];
   for (const columns of choices) {
+    let params: Record<string, unknown>;
     try {
-      spec.paramsFromColumns(columns, table);
-      return ['/script', spec.name, ...columns.map(quoteName)].join(' ');
+      params = spec.paramsFromColumns(columns, table);
     } catch {
-      // this choice does not fit the analysis: try the next
+      continue; // this choice does not fit the analysis: try the next
     }
+    if (groupsByCategory(params, categories)) return scriptCommandText({ analysis: spec.name, columns });
   }
   return null;
 }

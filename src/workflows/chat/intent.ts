@@ -1,6 +1,7 @@
 /**
  * What a chat message asks for, decided without side effects: commands (`/start`, `/help`, `/script
- * [analysis] [columns...]`, `/preview`, `/code`, `/scripts`), the library triggers ("generate code …",
+ * [analysis] [columns...]`, `/preview`, `/code`, `/scripts`; any other `/word` is an unknown command,
+ * answered as one, not handed on as free text), the library triggers ("generate code …",
  * "run code <name>", "update code <name> to …", "delete code <name>", "list code"), and natural requests
  * for an analysis ("correlation between price and area", "train a classifier to predict species").
  *
@@ -11,11 +12,13 @@
  * order they are mentioned in. The analysis with the most keyword matches wins; a tie goes to the one
  * mentioned first. A column after "per", "by", "for each" ... groups the request: an analysis with a
  * `whenGrouped` counterpart becomes that one, the grouping column first ("average price per district").
+ * Two columns joined by "vs", "versus" or "against" name the vertical axis first ("plot income vs age":
+ * income over age); an analysis that `takesXFirst` (scatter) gets them the other way round, x then y.
  */
 import type { AnalysisSpec } from '../analysis/spec.js';
 
 /** What the parser needs to know of an analysis. */
-export type AnalysisWords = Pick<AnalysisSpec, 'name' | 'keywords' | 'whenGrouped'>;
+export type AnalysisWords = Pick<AnalysisSpec, 'name' | 'keywords' | 'whenGrouped' | 'takesXFirst'>;
 
 export interface ParseContext {
   analyses: readonly AnalysisWords[];
@@ -37,6 +40,8 @@ export type Intent =
   /** `unknown`: arguments of `/script` that are no column of the dataset. */
   | ({ kind: 'analysis'; unknown: string[] } & AnalysisRequest)
   | { kind: 'unknown-analysis'; name: string }
+  /** `/<command>` that is no command; `args`: what followed it. */
+  | { kind: 'unknown-command'; command: string; args: string }
   | { kind: 'preview' }
   | { kind: 'show-script' }
   | { kind: 'list-code' }
@@ -123,6 +128,9 @@ const COMMANDS = new Map<string, (args: string, context: ParseContext) => Intent
   ['scripts', () => ({ kind: 'list-code' })],
 ]);
 
+/** The commands, without their slash, in the order help lists them. */
+export const COMMAND_NAMES: readonly string[] = [...COMMANDS.keys()];
+
 /** A script name as typed, without trailing punctuation ("run code x_y_001.py." → x_y_001.py). */
 function nameArg(token: string): string {
   return token.replace(/[.,;:!?]+$/, '');
@@ -169,6 +177,7 @@ export function parseIntent(text: string, context: ParseContext): Intent {
   const command = splitCommand(trimmed);
   const handler = command ? COMMANDS.get(command.command) : undefined;
   if (command && handler) return handler(command.args, context);
+  if (command) return { kind: 'unknown-command', command: command.command, args: command.args };
   const known = libraryTrigger(trimmed, context) ?? phrase(trimmed);
   if (known) return known;
   const request = matchAnalysisRequest(trimmed, context);
@@ -236,6 +245,23 @@ function findMentions<T>(
   return found;
 }
 
+/** The words between two columns of "Y vs X" (quotes around the names allowed): Y is on the vertical axis. */
+const VERSUS = /^["'`”’]?\s*(vs\.?|versus|against)\s*["'`“‘]?$/;
+
+/** Columns in order of mention, with each "Y vs X" pair turned round to X, Y. */
+function xBeforeY(text: string, ordered: readonly Mention<string>[]): Mention<string>[] {
+  const result = [...ordered];
+  for (let i = 0; i + 1 < result.length; i += 1) {
+    const [first, second] = [result[i], result[i + 1]];
+    if (first && second && VERSUS.test(text.slice(first.end, second.start).trim())) {
+      result[i] = second;
+      result[i + 1] = first;
+      i += 1;
+    }
+  }
+  return result;
+}
+
 /** Words right before a column that make the request per group of it: "per district", "by each species". */
 const GROUPING_CUE = /\b(per|by|for each|for every|across|within)\s+(the\s+|each\s+|every\s+)?$/;
 
@@ -276,7 +302,8 @@ function matchAnalysisRequest(text: string, context: ParseContext): AnalysisRequ
   );
   const analysis = best === undefined ? undefined : context.analyses[best[0]];
   if (!analysis) return null;
-  const ordered = columns.sort((a, b) => a.start - b.start);
+  const inOrder = columns.sort((a, b) => a.start - b.start);
+  const ordered = analysis.takesXFirst ? xBeforeY(lower, inOrder) : inOrder;
   const groupedBy = ordered.find((mention) => GROUPING_CUE.test(lower.slice(0, mention.start)));
   if (groupedBy && analysis.whenGrouped) {
     // The grouping column first: that is how the grouped analysis takes its columns.

@@ -55,7 +55,11 @@ export async function runScript(
     const files = await Promise.all(
       run.files.map(async (file) => ({ path: file.path, bytes: await readFile(join(outDir, file.path)) })),
     );
-    return { run, replies: [...runReplies(run, files), text(usageLine(run))] };
+    const shown = runReplies(run, files, {
+      analyses: turn.chat.analyses,
+      dataName: turn.conversation.dataset?.sourceName,
+    });
+    return { run, replies: [...shown, text(usageLine(run))] };
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }

@@ -1,10 +1,13 @@
 /**
  * Replies about scripts: a script as a document with a short preview of its first lines, and the outcome
  * of running one that is not an analysis template (library and LLM code): its output as text (pretty
- * JSON when it printed JSON; a document when it is long), the files it wrote under out/ as images or
- * documents, and what failed in one line — never a stack trace.
+ * JSON when it printed JSON; a document when it is long; an analysis's tables when it printed an
+ * analysis result), the files it wrote under out/ as images or documents, and what failed in one line —
+ * never a stack trace.
  */
 import type { RunResult } from '../../engine/result.js';
+import { presentedResult } from '../analysis/analyze.js';
+import type { AnalysisSpec } from '../analysis/spec.js';
 import type { ShownScript } from './conversation.js';
 import { text } from './turn.js';
 import { plural } from '../../text.js';
@@ -14,6 +17,11 @@ const PREVIEW_LINES = 12;
 /** Output longer than this is sent as a document. */
 const MAX_INLINE_OUTPUT = 3000;
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp)$/i;
+
+interface RunFile {
+  path: string;
+  bytes: Uint8Array;
+}
 
 export function scriptReplies(script: ShownScript): ChatReply[] {
   const lines = script.source.replace(/\n$/, '').split('\n');
@@ -69,13 +77,30 @@ function outputReplies(run: RunResult): ChatReply[] {
   ];
 }
 
-/** The files a run wrote under out/ (as read from the host copy), then its output. */
-export function runReplies(run: RunResult, files: { path: string; bytes: Uint8Array }[]): ChatReply[] {
-  const fileReplies: ChatReply[] = files.map((file) => {
+/** Files a run wrote under out/ (as read from the host copy): images as images, others as documents. */
+function fileReplies(files: readonly RunFile[], caption?: string): ChatReply[] {
+  return files.map((file) => {
     const name = file.path.split('/').pop() ?? file.path;
     return IMAGE_EXTENSIONS.test(name)
-      ? { kind: 'image', name, bytes: file.bytes, caption: file.path }
+      ? { kind: 'image', name, bytes: file.bytes, caption: caption ?? file.path }
       : { kind: 'document', name, bytes: file.bytes, caption: file.path };
   });
-  return [...outputReplies(run), ...fileReplies];
+}
+
+export interface RunRepliesOpts {
+  /** The analyses whose results are recognised in the output (a saved analysis script run again). */
+  analyses: readonly AnalysisSpec[];
+  /** The loaded dataset's name, for chart captions. */
+  dataName?: string;
+}
+
+/**
+ * A run's output, then the files it wrote. An analysis script (one saved from a template) printing its
+ * analysis's result is shown as the analysis is when asked for: its tables, its charts captioned alike.
+ */
+export function runReplies(run: RunResult, files: readonly RunFile[], opts: RunRepliesOpts): ChatReply[] {
+  const analysis = run.ok ? presentedResult(run.stdout, opts.analyses) : undefined;
+  if (analysis === undefined) return [...outputReplies(run), ...fileReplies(files)];
+  const caption = [analysis.spec.name, ...(opts.dataName === undefined ? [] : [opts.dataName])].join(' · ');
+  return [...analysis.blocks, ...fileReplies(files, caption)];
 }

@@ -2,9 +2,10 @@
  * Step 2, analyse: each file parsed once with its language's tree-sitter grammar, then handed to the
  * language module's pure `analyze`. A file the parser gives up on, or whose tree has syntax errors, is
  * skipped with the reason (instrumenting around a misparse could break the program), unless its module
- * says it handles misread regions itself (toleratesSyntaxErrors).
+ * says it handles misread regions itself (toleratesSyntaxErrors). Files are analysed one after another
+ * (parsing is synchronous CPU work; a grammar loads once), through the library's memo (analysis-cache.ts).
  */
-import { parse, type SyntaxNode } from '../../check/parsers.js';
+import { parse, type Grammar, type SyntaxNode } from '../../check/parsers.js';
 import { SourceMap, type FileAnalysis } from './model.js';
 import type { CommentSpan } from './rebuild.js';
 import type { ScannedFile } from './scan.js';
@@ -13,9 +14,13 @@ export type AnalyzeOutcome =
   | { ok: true; file: ScannedFile; analysis: FileAnalysis; comments: CommentSpan[] }
   | { ok: false; file: ScannedFile; reason: string };
 
+/** The grammar a file is parsed with. */
+export const grammarOf = (file: ScannedFile): Grammar =>
+  file.support.grammarFor?.(file.relPath) ?? file.support.grammar;
+
 export async function analyzeFile(file: ScannedFile): Promise<AnalyzeOutcome> {
   const { support } = file;
-  const grammar = support.grammarFor?.(file.relPath) ?? support.grammar;
+  const grammar = grammarOf(file);
   const parsed = await parse(grammar, file.source);
   if (!parsed.ok) return { ok: false, file, reason: `the ${grammar} parser gave up (${parsed.message})` };
   if (parsed.root.hasError && support.toleratesSyntaxErrors !== true)
@@ -27,13 +32,6 @@ export async function analyzeFile(file: ScannedFile): Promise<AnalyzeOutcome> {
     const detail = error instanceof Error ? error.message : String(error);
     return { ok: false, file, reason: `analysis failed: ${detail}` };
   }
-}
-
-/** Analyses files one after another (parsing is synchronous CPU work; the grammar loads once). */
-export async function analyzeFiles(files: readonly ScannedFile[]): Promise<AnalyzeOutcome[]> {
-  const outcomes: AnalyzeOutcome[] = [];
-  for (const file of files) outcomes.push(await analyzeFile(file));
-  return outcomes;
 }
 
 /** Every comment node of a tree (types ending in `comment`), as spans. */

@@ -37,7 +37,7 @@ export {
 export { MANIFEST_NAME, type Manifest } from './manifest.js';
 export { SUPPORTS, supportFor } from './languages/index.js';
 export { TOOL_VERSION, insertionKey, insertionScript } from './insertion-script.js';
-export { DEFAULT_WORKERS } from './sandbox-batch.js';
+export { DEFAULT_WORKERS, INSTRUMENT_POOL } from './sandbox-batch.js';
 export type { FileContext, InsertionEdit, InsertionRequest, LanguageSupport } from './language.js';
 export {
   INSTRUMENT_LANGUAGES,

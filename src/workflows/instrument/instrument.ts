@@ -4,14 +4,15 @@
  * manifest. Idempotent: a file carrying its language's marker is left as it is, and so is a tree whose
  * files all carry it.
  */
-import { cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import type { Engine } from '../../engine/engine.js';
 import { ScriptboxError, UsageError } from '../../errors.js';
 import type { Library } from '../../library/index.js';
 import { parseOptions } from '../../parse-options.js';
-import { analyzeFiles } from './analyze.js';
+import { analyzeFilesCached } from './analysis-cache.js';
+import { copyTree } from './copy-tree.js';
 import type { FileContext, LanguageSupport } from './language.js';
 import { SUPPORTS } from './languages/index.js';
 import {
@@ -78,7 +79,8 @@ export interface InstrumentResult {
     skippedByReason: Record<string, number>;
   };
   byLanguage: Record<string, { files: number; functions: number; instrumented: number }>;
-  cache: { hits: number; misses: number; refused: number };
+  /** Insertion scripts found, made and refused; analyses reused from the library's memo. */
+  cache: { hits: number; misses: number; refused: number; analysesReused: number };
   runtimeFiles: string[];
   timings: Record<
     'scan' | 'analyze' | 'plan' | 'cache' | 'check' | 'sandbox' | 'rebuild' | 'write' | 'total',
@@ -87,6 +89,19 @@ export interface InstrumentResult {
 }
 
 const within = (parent: string, child: string): boolean => child === parent || child.startsWith(parent + sep);
+
+/**
+ * How long the first batch waits for the warm sandbox asked for at the beginning: a start takes tens of
+ * milliseconds. Longer means the start is failing (the pool retries) or, on a shared engine, other runs
+ * keep taking the warm sandboxes: then the batch starts its own, as it would without a pool.
+ */
+const WARM_WAIT_MS = 300;
+
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 async function isEmptyDir(path: string): Promise<boolean | null> {
   try {
@@ -155,7 +170,9 @@ export async function instrumentTree(engine: Engine, raw: InstrumentOpts): Promi
   }
   const supports = chooseSupports(opts.languages, opts.supports ?? SUPPORTS);
   // The insertion batches run Python: have the warm sandbox start while the tree is scanned and analysed.
-  if (!opts.dryRun) void engine.warm('python').catch(() => undefined);
+  // The first batch waits for it rather than starting a second sandbox next to it (which would compete
+  // with it for the CPU and take longer than the rest of its start); failing, it just is not there.
+  const warming = opts.dryRun ? Promise.resolve() : engine.warm('python').catch(() => undefined);
 
   // 1. scan (the manifest and the runtime files of an earlier run are not sources).
   const previous = await readManifest(root);
@@ -167,8 +184,10 @@ export async function instrumentTree(engine: Engine, raw: InstrumentOpts): Promi
   lap('scan');
   cancelled();
 
-  // 2. analyse.
-  const outcomes = await analyzeFiles(scan.files);
+  // 2. analyse (unchanged files: the library's memoised analysis).
+  const { outcomes, reused: analysesReused } = await analyzeFilesCached(scan.files, opts.library, {
+    store: !opts.dryRun,
+  });
   const skippedFiles: Array<{ path: string; reason: string }> = scan.skipped.map(({ relPath, reason }) => ({
     path: relPath,
     reason,
@@ -223,6 +242,7 @@ export async function instrumentTree(engine: Engine, raw: InstrumentOpts): Promi
   const jobs: BatchJob[] = all
     .filter((fn) => !refused.has(fn.script.key))
     .map((fn) => ({ id: fn.id, key: fn.script.key, text: fn.text, offsets: fn.script.offsets }));
+  if (jobs.length > 0) await settledWithin(warming, WARM_WAIT_MS);
   const results = opts.dryRun
     ? new Map(jobs.map((job) => [job.id, { id: job.id, ok: true as const, text: '' }]))
     : await runJobs({
@@ -343,23 +363,13 @@ export async function instrumentTree(engine: Engine, raw: InstrumentOpts): Promi
       skippedByReason,
     },
     byLanguage,
-    cache: { hits: cached.size, misses: opts.dryRun ? 0 : misses.length, refused: refused.size },
+    cache: {
+      hits: cached.size,
+      misses: opts.dryRun ? 0 : misses.length,
+      refused: refused.size,
+      analysesReused,
+    },
     runtimeFiles: runtimeFiles.map((file) => file.path),
     timings,
   };
-}
-
-/** Copies the tree (without .git) into `out`, which does not exist yet or is empty. */
-async function copyTree(root: string, out: string): Promise<void> {
-  await mkdir(dirname(out), { recursive: true });
-  await cp(root, out, {
-    recursive: true,
-    verbatimSymlinks: true,
-    filter: (source) => {
-      const rel = relative(root, source);
-      if (rel === '') return true;
-      if (rel.split(sep)[0] === '.git') return false;
-      return !within(out, source);
-    },
-  });
 }

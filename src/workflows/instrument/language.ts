@@ -51,6 +51,12 @@ export interface LanguageSupport {
    * as `EXPORT int f()`), leaving misread regions alone; otherwise such a file is skipped whole.
    */
   toleratesSyntaxErrors?: boolean;
+  /**
+   * True when `analyze` returns all that later steps read, as plain JSON data (no side tables keyed by its
+   * objects, nothing remembered elsewhere): then an analysis is memoised in the library and reused for a
+   * byte-identical file. Modules that keep side tables (Java, Ruby, C/C++) leave it unset and are re-analysed.
+   */
+  plainAnalysis?: boolean;
   /** Optional: the grammar for one file when it differs by extension (e.g. `.tsx` → `tsx`). */
   grammarFor?(relPath: string): Grammar;
 }

@@ -196,7 +196,7 @@ describe.concurrent('refused the same way, word for word, by the script and the 
       trainClassifierAnalysis,
       { target: 'year_built' },
       housing(),
-      /^"year_built" has \d+ distinct numbers.*use regression \(\/script regression year_built\)/,
+      /^"year_built" has \d+ distinct numbers.*use the regression analysis with "year_built" as its target, or/,
     );
   });
 
@@ -277,11 +277,11 @@ describe('paramsFromColumns', () => {
 
   test('errors say what to change', () => {
     const cases: [string[], Table, RegExp][] = [
-      [[], flowers(), /name the column to predict first.*\/script train_classifier species/],
+      [[], flowers(), /^name the column to predict first, then the features$/],
       [
         ['price'],
         housing(),
-        /"price" has \d+ distinct numbers.*use regression \(\/script regression price\)/,
+        /"price" has \d+ distinct numbers.*use the regression analysis with "price" as its target/,
       ],
       [['species', 'colour'], flowers(), /no column "colour"; the table has columns "sepal_length"/],
       [['region', 'district'], survey(), /no column "district"/],

@@ -69,7 +69,7 @@ describe('a Telegram conversation', () => {
     const sent = await say(rig, alice, '/start', message(/On Telegram: send your table/));
     const [text] = messages(sent).slice(-1);
     expect(text).toMatch(/^Hi! I run data analyses/);
-    expect(text).toContain('up to 20 MB (the most Telegram lets bots download)');
+    expect(text).toContain('up to 21 MB (the most Telegram lets bots download)');
     expect(rig.fake.commands).toEqual(BOT_COMMANDS);
   });
 
@@ -175,10 +175,10 @@ describe('a Telegram conversation', () => {
       alice,
       'huge.csv',
       big,
-      message(/Telegram lets bots download at most 20 MB/),
+      message(/Telegram lets bots download at most 21 MB/),
     );
     expect(messages(sent).at(-1)).toMatch(
-      /^That file is 21 MB; .*CSV \(\.csv\), TSV \(\.tsv\) or Excel \(\.xlsx\)/,
+      /^That file is 22 MB; .*CSV \(\.csv\), TSV \(\.tsv\) or Excel \(\.xlsx\)/,
     );
     expect(rig.fake.calls.filter((call) => call.method === 'getFile')).toHaveLength(getFiles);
   });

@@ -5,11 +5,12 @@
  */
 import { z } from 'zod';
 import { boxplot } from '../direct/boxplot.js';
-import { fail, requireColumns, requireNumeric } from '../direct/columns.js';
+import { requireColumns, requireNumeric } from '../direct/columns.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
 import { findColumn, isNumericColumn } from '../table.js';
 import { CHART_RESULT_FIELDS, noteBlocks, undrawnText } from './chart-present.js';
+import { failWithExample } from '../usage-example.js';
 
 const BoxSchema = z.object({
   group: z.string().nullable(),
@@ -78,9 +79,10 @@ export const boxplotAnalysis: AnalysisSpec = {
     }
     const plotted = columns.slice(0, -1);
     if (plotted.length === 0) {
-      fail(
-        `name a numeric column to plot before the category, like /script boxplot <column> ${lastColumn.name}`,
-      );
+      failWithExample('name a numeric column to plot before the category', {
+        analysis: 'boxplot',
+        columns: ['<column>', lastColumn.name],
+      });
     }
     for (const name of plotted) requireNumeric(table, name);
     return { columns: plotted, by: lastColumn.name };

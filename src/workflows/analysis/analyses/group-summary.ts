@@ -3,7 +3,6 @@
  * size and the count, mean, std, min, median and max of numeric columns (stats/group_summary).
  */
 import {
-  fail,
   requireColumn,
   requireColumns,
   requireGroupingColumn,
@@ -14,6 +13,7 @@ import { groupSummary } from '../direct/group-summary.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
 import { isNumericColumn } from '../table.js';
+import { failWithExample } from '../usage-example.js';
 
 interface Group {
   key: unknown;
@@ -49,9 +49,10 @@ export const groupSummaryAnalysis: AnalysisSpec = {
   paramsFromColumns(columns, table) {
     const names = unique(columns);
     if (names.length === 0) {
-      fail(
-        'name the column to group by, then the numeric columns, e.g. /script group_summary district price',
-      );
+      failWithExample('name the column to group by, then the numeric columns', {
+        analysis: 'group_summary',
+        columns: ['district', 'price'],
+      });
     }
     requireColumns(table, names);
     const by = names.find((name) => !isNumericColumn(requireColumn(table, name))) ?? names[0] ?? '';

@@ -3,10 +3,11 @@
  * coefficients with standard errors, t and p values, R², adjusted R², residual std error and the F test
  * (stats/regression).
  */
-import { chooseFeatures, fail, requireColumns, requireNumeric, unique } from '../direct/columns.js';
+import { chooseFeatures, requireColumns, requireNumeric, unique } from '../direct/columns.js';
 import { regression } from '../direct/regression.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
+import { failWithExample } from '../usage-example.js';
 
 type Row = Record<string, unknown>;
 
@@ -34,7 +35,10 @@ export const regressionAnalysis: AnalysisSpec = {
   paramsFromColumns(columns, table) {
     const [target, ...named] = columns;
     if (target === undefined) {
-      fail('name the target column first, then the features, e.g. /script regression price area rooms');
+      failWithExample('name the target column first, then the features', {
+        analysis: 'regression',
+        columns: ['price', 'area', 'rooms'],
+      });
     }
     requireColumns(table, columns);
     requireNumeric(table, target);

@@ -5,11 +5,12 @@
  */
 import { z } from 'zod';
 import { plural } from '../../../text.js';
-import { fail, requireColumns, requireGroupingColumn, requireNumeric } from '../direct/columns.js';
+import { requireColumns, requireGroupingColumn, requireNumeric } from '../direct/columns.js';
 import { scatter } from '../direct/scatter.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
 import { CHART_RESULT_FIELDS } from './chart-present.js';
+import { failWithExample } from '../usage-example.js';
 
 const ResultSchema = z.object({
   template: z.literal('stats/scatter'),
@@ -57,13 +58,15 @@ export const scatterAnalysis: AnalysisSpec = {
   summary: 'a scatter plot of one numeric column against another, with the least-squares line and r',
   examples: ['/script scatter area price', '/script scatter area price district', 'plot price against area'],
   keywords: ['scatter', 'scatterplot', 'against', 'versus', 'vs'],
+  takesXFirst: true,
   charts: true,
   paramsFromColumns(columns, table) {
     const [x, y, by, ...extra] = columns;
     if (x === undefined || y === undefined || extra.length > 0) {
-      fail(
-        'a scatter plot takes two numeric columns and an optional category, like /script scatter area ' +
-          `price district; got ${plural(columns.length, 'column')}`,
+      failWithExample(
+        `got ${plural(columns.length, 'column')}; a scatter plot takes two numeric columns and an optional ` +
+          'category',
+        { analysis: 'scatter', columns: ['area', 'price', 'district'] },
       );
     }
     requireColumns(table, columns);

@@ -5,10 +5,11 @@
  * petal_length; with only the target named, every other numeric column is a feature.
  */
 import { checkClassCount, classLabel, featureColumns, trainClassifier } from '../direct/classifier.js';
-import { fail, requireColumn, unique } from '../direct/columns.js';
+import { requireColumn, unique } from '../direct/columns.js';
 import { formatNumber } from '../format.js';
 import type { AnalysisSpec, Block } from '../spec.js';
 import type { Table } from '../table.js';
+import { failWithExample } from '../usage-example.js';
 
 const MODEL_NAMES: Record<string, string> = {
   logistic_regression: 'Logistic regression',
@@ -18,9 +19,10 @@ const MODEL_NAMES: Record<string, string> = {
 function paramsFromColumns(columns: string[], table: Table): Record<string, unknown> {
   const [target, ...named] = columns;
   if (target === undefined) {
-    fail(
-      'name the column to predict first, then the features, e.g. /script train_classifier species petal_length',
-    );
+    failWithExample('name the column to predict first, then the features', {
+      analysis: 'train_classifier',
+      columns: ['species', 'petal_length'],
+    });
   }
   featureColumns(table, target, named);
   const column = requireColumn(table, target);

@@ -85,13 +85,6 @@ export function logisticProbabilities(model: LogisticModel, row: readonly number
   return softmax(z).p;
 }
 
-/** The predicted class index (sklearn's predict: score > 0 for two classes, else the first top score). */
-export function logisticPredict(model: LogisticModel, row: readonly number[]): number {
-  const z = scores(model, row);
-  if (model.classCount === 2) return (z[0] ?? 0) > 0 ? 1 : 0;
-  return z.indexOf(Math.max(...z));
-}
-
 function addAt(array: Float64Array, index: number, value: number): void {
   array[index] = (array[index] ?? 0) + value;
 }

@@ -4,7 +4,9 @@
  * canonical CSV writes them, sorted by code point; the held-out split is classifier-split.ts's; then a
  * logistic regression (classifier-logistic.ts, the same optimum as scikit-learn's) or a random forest
  * (classifier-forest.ts, scikit-learn's settings with its own randomness) is trained and scored on the
- * held-out rows. `definitions` states all of it; only `definitions.engine` differs from the script's.
+ * held-out rows; each prediction is the most probable class, ties to the first class (classifier-ties.ts,
+ * the script's rule too). `definitions` states all of it; only `definitions.engine` differs from the
+ * script's.
  * Error messages are the script's, word for word.
  */
 import { z } from 'zod';
@@ -12,14 +14,9 @@ import { parseOptions } from '../../../parse-options.js';
 import { isNumericColumn, type Column, type NumericColumn, type Table } from '../table.js';
 import { isFiniteCell } from './basic.js';
 import { fitForest, forestProbabilities } from './classifier-forest.js';
-import {
-  fitLogistic,
-  fitStandardizer,
-  logisticPredict,
-  logisticProbabilities,
-  standardize,
-} from './classifier-logistic.js';
+import { fitLogistic, fitStandardizer, logisticProbabilities, standardize } from './classifier-logistic.js';
 import { stratifiedSplit } from './classifier-split.js';
+import { mostLikelyClass, TIE_RULE } from './classifier-ties.js';
 import {
   chooseFeatures,
   comparePython,
@@ -60,8 +57,8 @@ export function checkClassCount(column: Column, classCount: number): void {
   if (isNumericColumn(column) && classCount > MAX_NUMERIC_CLASSES) {
     fail(
       `${quoted([column.name])} has ${classCount} distinct numbers: a classifier predicts one of at most ` +
-        `${MAX_NUMERIC_CLASSES} classes. To predict a number use regression (/script regression ` +
-        `${column.name}), or choose a column of categories to predict.`,
+        `${MAX_NUMERIC_CLASSES} classes. To predict a number use the regression analysis with ` +
+        `${quoted([column.name])} as its target, or choose a column of categories to predict.`,
     );
   }
   if (classCount < 2) {
@@ -107,6 +104,7 @@ export function classifierDefinitions(model: ClassifierModel): Record<string, st
     importance: logistic
       ? 'mean absolute coefficient over the coefficient rows, on the standardised features'
       : 'mean decrease in gini impurity, averaged over the trees, summing to 1',
+    prediction: TIE_RULE,
     metrics:
       'accuracy: share of test rows predicted right; f1_macro: mean of 2TP / (2TP + FP + FN) over the ' +
       "classes among the test rows' actual or predicted classes; confusion_matrix: rows actual, columns " +
@@ -139,8 +137,7 @@ function trainModel(
     const probabilities = test.map((row) => forestProbabilities(forest, row));
     return {
       probabilities,
-      // sklearn's predict: the first class with the highest mean probability.
-      predictions: probabilities.map((p) => p.indexOf(Math.max(...p))),
+      predictions: probabilities.map(mostLikelyClass),
       importance: forest.importance,
       coefficients: null,
     };
@@ -152,11 +149,11 @@ function trainModel(
     features.length,
     classes.length,
   );
-  const scaled = standardize(standardizer, test);
+  const probabilities = standardize(standardizer, test).map((row) => logisticProbabilities(fitted, row));
   const rowClasses = classes.length === 2 ? classes.slice(1) : classes;
   return {
-    probabilities: scaled.map((row) => logisticProbabilities(fitted, row)),
-    predictions: scaled.map((row) => logisticPredict(fitted, row)),
+    probabilities,
+    predictions: probabilities.map(mostLikelyClass),
     importance: features.map(
       (_, f) => fitted.weights.reduce((total, w) => total + Math.abs(w[f] ?? 0), 0) / fitted.weights.length,
     ),

@@ -71,7 +71,16 @@ export const InstrumentReportSchema = z
       skippedByReason: z.record(z.string(), count),
     }),
     byLanguage: z.record(z.string(), z.object({ files: count, functions: count, instrumented: count })),
-    cache: z.object({ hits: count, misses: count, refused: count }).describe('Insertion scripts'),
+    cache: z
+      .object({
+        hits: count,
+        misses: count,
+        refused: count,
+        analysesReused: count.describe(
+          "Files whose analysis came from the library's memo (not parsed again)",
+        ),
+      })
+      .describe('Insertion scripts found in the cache, made and refused; analyses reused'),
     runtimeFiles: z.array(z.string()).describe('Telemetry runtime files added to the tree'),
     timings: z.record(z.string(), z.number()).describe('Milliseconds per step'),
     cpuMs: count.describe('CPU time of the sandbox runs'),

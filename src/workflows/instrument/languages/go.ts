@@ -278,4 +278,5 @@ export const support: LanguageSupport = {
   prelude: () => [],
   runtimeFiles,
   marker: GO_MARKER,
+  plainAnalysis: true,
 };

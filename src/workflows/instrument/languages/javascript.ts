@@ -19,4 +19,5 @@ export const support: LanguageSupport = {
   prelude: (file, instrumented) => jsPrelude(file, instrumented, false),
   runtimeFiles: (files) => jsRuntimeFiles(files, false),
   marker: JS_MARKER,
+  plainAnalysis: true,
 };

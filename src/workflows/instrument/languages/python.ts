@@ -154,4 +154,5 @@ export const support: LanguageSupport = {
   prelude,
   runtimeFiles,
   marker: PYTHON_RUNTIME_KEY,
+  plainAnalysis: true,
 };

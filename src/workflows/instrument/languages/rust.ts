@@ -166,4 +166,5 @@ export const support: LanguageSupport = {
   prelude,
   runtimeFiles,
   marker: RUST_MARKER,
+  plainAnalysis: true,
 };

@@ -29,4 +29,5 @@ export const support: LanguageSupport = {
   prelude: (file, instrumented) => jsPrelude(file, instrumented, true),
   runtimeFiles: (files) => jsRuntimeFiles(files, true),
   marker: JS_MARKER,
+  plainAnalysis: true,
 };
