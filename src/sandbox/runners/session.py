@@ -48,6 +48,7 @@ STATUS_FD = 3
 CONTROL_FD = 6
 DISPLAY_DIR = ".scriptbox-run"
 STANDBY_WAIT_S = 0.25
+STANDBY_WARM_S = 0.1  # how long a standby may copy its pages between runs before it is stopped
 RUN_FILTER = "/.scriptbox/run.bpf"
 MAX_FRAME = 16 << 20
 
@@ -262,11 +263,16 @@ class Control:
             else:
                 report({"event": "error", "message": "a frame that is not an object"})
 
-    def frames(self):
+    def frames(self, idle=None):
+        """The frames, in order; while none is there, `idle()` (if given) may return how many seconds to
+        wait before calling it again, or None to wait for the next frame."""
         while True:
             self._parse()
             if self.queued:
                 yield self.queued.pop(0)
+                continue
+            timeout = idle() if idle is not None else None
+            if timeout is not None and not select.select([CONTROL_FD], [], [], timeout)[0]:
                 continue
             chunk = os.read(CONTROL_FD, 1 << 20)
             if not chunk:  # the host closed the session
@@ -485,6 +491,7 @@ class Holder:
         self.pid = None
         self.pidfd = None
         self.standby = None  # (our pid, its pid in the run namespace)
+        self.warm_until = None  # the standby runs (warming up) until then
         self.obsolete = None
         self.commands = None
         self.events = None
@@ -600,16 +607,29 @@ class Holder:
     def processes(self):
         return [pid for pid in (self.pid, self.standby and self.standby[0]) if pid is not None]
 
-    def pause(self):
+    def pause(self, standby=True):
         """Between runs the state is stopped: nothing a run left in it (a thread, a timer) runs, writes,
-        forks or uses CPU outside a run's window and limits. Returns once it has stopped."""
-        for pid in self.processes():
+        forks or uses CPU outside a run's window and limits. Returns once it has stopped. The standby (a
+        fresh fork, single-threaded) may be left to warm up its pages for STANDBY_WARM_S first."""
+        processes = self.processes() if standby else [self.pid]
+        self.warm_until = None if standby or self.standby is None else time.monotonic() + STANDBY_WARM_S
+        for pid in processes:
             kill_quietly(pid, signal.SIGSTOP)
-        for pid in self.processes():
+        for pid in processes:
             for _ in range(2000):
                 if task_state(pid) in ("T", None):
                     break
                 select.select([], [], [], 0.0005)
+
+    def stop_standby_after(self):
+        """Seconds left for the standby to warm up; it is stopped once they are over (then None)."""
+        if self.warm_until is None:
+            return None
+        left = self.warm_until - time.monotonic()
+        if left > 0:
+            return left
+        self.pause()
+        return None
 
     def resume(self):
         for pid in self.processes():
@@ -772,7 +792,11 @@ class StatefulSupervisor(Supervisor):
         holder.retire_obsolete()
         holder.resume()
         holder.prepare_standby()
-        holder.pause()
+        holder.pause(standby=False)  # the standby warms up a moment longer (see idle)
+
+    def idle(self):
+        """Between runs: the standby is stopped once its moment to warm up is over."""
+        return self.holder.stop_standby_after()
 
     def wait_run(self, job, control, standby):
         """Copies the run's output while it runs; returns (exit code, -signal or None; what became of the
@@ -978,7 +1002,7 @@ def main():
     report(ready)
     control = Control()
     try:
-        for job in control.frames():
+        for job in control.frames(getattr(supervisor, "idle", None)):
             op = job.get("op")
             if op == "run":
                 try:
