@@ -127,6 +127,31 @@ while True:
     });
   });
 
+  it('the next run’s standby, forked between runs, is stopped after its moment to warm up', async () => {
+    await withSession('python', async (session) => {
+      // The state is the run's to change: here the code its next standby runs while it waits.
+      const patched = await session.run({
+        source: `import sys, time
+def forever(pages):
+    while True:
+        open("beat", "w").write(repr(time.time()))
+        time.sleep(0.01)
+sys.modules["session_holder"].warm = forever
+`,
+      });
+      expect(patched.state).toBe('updated');
+      await sleep(400);
+      const first = (await session.readFile('beat')).toString(); // positive control: it ran
+      await sleep(700);
+      expect((await session.readFile('beat')).toString()).toBe(first); // and then it was stopped
+      // It never takes its run: that run meets its limit, and the session goes on from an empty state.
+      const next = await session.run({ source: 'print(1)', limits: { timeoutMs: 1_000 } });
+      expect(next.error?.kind).toBe('timeout');
+      const recovered = await session.run({ source: 'print(2)' });
+      expect([recovered.stdout, recovered.state]).toEqual(['2\n', 'reset']);
+    });
+  });
+
   it('a program a run starts does not get the state holder’s channels', async () => {
     await withSession('python', async (session) => {
       const result = await session.run({
