@@ -1,9 +1,11 @@
 /**
  * A session: one sandbox of its own that lives across runs, like a notebook kernel. Its work dir persists
- * (upload a CSV once, run many scripts on it); Python sessions keep an interpreter with `preload` already
- * imported and fork a fresh child per run, Node sessions start a fresh `node` per run. Runs are queued and
- * run one at a time, each with its own limits; a run that fails, crashes or is killed leaves the session
- * usable. Sessions close on close(), after an idle timeout, or when their engine closes.
+ * (upload a CSV once, run many scripts on it). Stateful (the default), runs keep their state — the
+ * supervisor's state holder (runners/session.py): only a run that finishes becomes the state. Fresh,
+ * Python sessions fork each run from an interpreter with `preload` already imported and other languages
+ * start a fresh interpreter per run. Runs are queued and run one at a time, each with its own limits; a
+ * run that fails, crashes or is killed leaves the session usable. Sessions close on close(), after an
+ * idle timeout, or when their engine closes.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -53,7 +55,7 @@ export const SessionOptsSchema = z
     language: z
       .string()
       .min(1)
-      .describe('python, javascript or typescript (sessions need a resident runner)'),
+      .describe('python, javascript, typescript or bash (sessions need a resident runner)'),
     state: z
       .enum(SESSION_STATE_MODES)
       .optional()
