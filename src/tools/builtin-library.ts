@@ -55,12 +55,15 @@ export function libraryTools({ library, onLibraryChange }: BuiltinToolDeps): Too
     name: 'save_script',
     title: 'Save a script',
     description:
-      'Saves a script in the library as version 1 under the next free name category_task_NNN.ext (returned). ' +
+      'Saves a script in the library as version 1 under the next free name category_task_NNN.ext (returned); ' +
+      'the same source saved again under the same category, task and language returns that script ' +
+      '(existed: true) instead of a copy. ' +
       SCRIPT_PARAMS_HELP,
     input: SaveOptsSchema.omit({ who: true }),
     output: ScriptRecordSchema,
     annotations: { readOnly: false, idempotent: false },
-    text: (script) => `saved as ${script.name}`,
+    text: (script) =>
+      script.existed === true ? `already saved as ${script.name} (same source)` : `saved as ${script.name}`,
     handler: (input, { principal }) => changed(library.save({ ...input, ...who(principal) })),
   });
 

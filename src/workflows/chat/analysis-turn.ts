@@ -50,7 +50,8 @@ function saveToLibrary(turn: Turn, spec: AnalysisSpec, analysis: AnalysisRun): C
     who: turn.who,
   });
   library.recordRun(saved.name, saved.version, analysis.run, turn.who);
-  return [text(`Saved to the library as ${saved.name}: "run code ${saved.name}" runs it again.`)];
+  const where = saved.existed === true ? 'Already in the library (the same script)' : 'Saved to the library';
+  return [text(`${where} as ${saved.name}: "run code ${saved.name}" runs it again.`)];
 }
 
 export interface AnalysisTurnOpts {

@@ -108,7 +108,9 @@ async function saveAndRun(turn: Turn, request: string, script: ShownScript): Pro
   if (saved && library) {
     library.recordRun(saved.name, saved.version, run, turn.who);
     turn.conversation.lastScript = { ...script, fileName: saved.name };
-    return [text(`Saved to the library as ${saved.name}.`), ...replies];
+    const where =
+      saved.existed === true ? 'Already in the library (the same script)' : 'Saved to the library';
+    return [text(`${where} as ${saved.name}.`), ...replies];
   }
   return replies;
 }
