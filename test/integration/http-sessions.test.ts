@@ -349,7 +349,8 @@ describe('ended sessions', () => {
       expired: true,
       idleTimeoutMs: 1_000,
     });
-    expect(details['idleMs']).toBeGreaterThanOrEqual(1_000);
+    // (the wall clock it is read from may be a millisecond behind the timer that ended it)
+    expect(details['idleMs']).toBeGreaterThanOrEqual(990);
     expect(details['idleMs']).toBeLessThan(5_000);
     expect(Date.parse(String(details['endedAt']))).toBe(
       Date.parse(String(details['lastUsedAt'])) + Number(details['idleMs']),

@@ -51,7 +51,8 @@ describe('no leaks', () => {
               source:
                 language === 'python'
                   ? 'import time\nprint("started", "-" * 40, flush=True)\ntime.sleep(5)'
-                  : 'console.log("started", "-".repeat(40));\nsetTimeout(() => {}, 5000)',
+                  : // awaited: a stateful session's cell ends when its code does, not its timers
+                    'console.log("started", "-".repeat(40));\nawait new Promise((r) => setTimeout(r, 5000));',
               ...abortOnceOutput('started'),
             }),
           );
